@@ -216,32 +216,35 @@ Register LoadRegister(sql::Database& db) {
                          "SELECT id, name, unit, platform, kind, status, consolidate_by, exemption "
                          "FROM rooms ORDER BY ord",
                          [](sql::Statement& s) {
-                           return Room{s.Text(0),    s.Text(1),    s.OptText(2), s.Text(3),
-                                       s.Text(4),    s.Text(5),    s.OptText(6), s.OptText(7)};
+                           return Room{s.Text(0), s.Text(1), s.OptText(2), s.Text(3),
+                                       s.Text(4), s.Text(5), s.OptText(6), s.OptText(7)};
                          });
   r.credentials = Select<Credential>(
       db,
       "SELECT id, version, community, user, auth_protocol, auth_passphrase, priv_protocol, "
       "priv_passphrase FROM credentials ORDER BY ord",
       [](sql::Statement& s) {
-        return Credential{s.Text(0),     s.Text(1),
-                          s.OptText(2),  s.OptText(3),
-                          Key(s.OptText(4), s.OptText(5)), Key(s.OptText(6), s.OptText(7))};
+        return Credential{s.Text(0),
+                          s.Text(1),
+                          s.OptText(2),
+                          s.OptText(3),
+                          Key(s.OptText(4), s.OptText(5)),
+                          Key(s.OptText(6), s.OptText(7))};
       });
-  r.devices = Select<Device>(db,
-                             "SELECT id, name, room, network, role, address, credentials, "
-                             "sysname, installed FROM devices ORDER BY ord",
-                             [](sql::Statement& s) {
-                               return Device{s.Text(0), s.OptText(1), s.Text(2),
-                                             s.Text(3), s.Text(4),    s.Text(5),
-                                             s.Text(6), s.OptText(7), s.OptText(8)};
-                             });
+  r.devices =
+      Select<Device>(db,
+                     "SELECT id, name, room, network, role, address, credentials, "
+                     "sysname, installed FROM devices ORDER BY ord",
+                     [](sql::Statement& s) {
+                       return Device{s.Text(0), s.OptText(1), s.Text(2),    s.Text(3),   s.Text(4),
+                                     s.Text(5), s.Text(6),    s.OptText(7), s.OptText(8)};
+                     });
   r.egress = Select<Egress>(db,
                             "SELECT id, name, platform, network, device, interface, "
                             "public_prefixes, gateway_macs FROM egress ORDER BY ord",
                             [](sql::Statement& s) {
-                              return Egress{s.Text(0), s.OptText(1), s.Text(2),
-                                            s.Text(3), s.Text(4),    s.Text(5),
+                              return Egress{s.Text(0),           s.OptText(1),       s.Text(2),
+                                            s.Text(3),           s.Text(4),          s.Text(5),
                                             FromJson(s.Text(6)), FromJson(s.Text(7))};
                             });
   return r;
@@ -286,8 +289,9 @@ std::vector<HistoryEntry> LoadHistory(sql::Database& db, const std::optional<std
   s.Bind(1, since);
   std::vector<HistoryEntry> out;
   while (s.Step()) {
-    out.push_back({s.Text(0), s.Text(1), s.Text(2), s.OptText(3).value_or(""),
-                   FieldChange{s.Text(4), s.Text(5), s.Text(6), s.Text(7), s.OptText(8), s.OptText(9)}});
+    out.push_back(
+        {s.Text(0), s.Text(1), s.Text(2), s.OptText(3).value_or(""),
+         FieldChange{s.Text(4), s.Text(5), s.Text(6), s.Text(7), s.OptText(8), s.OptText(9)}});
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "sqlite.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -86,12 +87,17 @@ std::int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt
 Database Database::OpenRaw(const std::filesystem::path& path) {
   // Create the file owner-only before SQLite sees it: it may hold SNMP secrets, and SQLite
   // gives its -wal and -shm files the permissions of the database file.
-  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    throw Error(SQLITE_CANTOPEN,
-                "cannot open database " + path.string() + ": " + std::strerror(errno));
+  // An existing file readable by others (copied, restored from backup) is tightened too.
+  if (path != ":memory:") {
+    int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      throw Error(SQLITE_CANTOPEN,
+                  "cannot open database " + path.string() + ": " + std::strerror(errno));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) ::fchmod(fd, st.st_mode & 0700);
+    ::close(fd);
   }
-  ::close(fd);
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   Database db(raw);
@@ -159,6 +165,8 @@ void MigrateTo(Database& db, int version) {
   }
 }
 
-void Migrate(Database& db) { MigrateTo(db, Migrations().empty() ? 0 : Migrations().back().version); }
+void Migrate(Database& db) {
+  MigrateTo(db, Migrations().empty() ? 0 : Migrations().back().version);
+}
 
 }  // namespace trinet::sql

@@ -69,8 +69,9 @@ bool IsHostName(std::string_view s) {
     start = end + 1;
   }
   // All-numeric dotted names are mistyped IPv4 addresses, not host names.
-  return !std::all_of(s.begin(), s.end(),
-                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; });
+  return !std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
+  });
 }
 
 }  // namespace
@@ -121,8 +122,7 @@ std::string ManagementAddress::Key() const {
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-std::optional<ManagementAddress> ParseManagementAddress(std::string_view text,
-                                                        std::string* error) {
+std::optional<ManagementAddress> ParseManagementAddress(std::string_view text, std::string* error) {
   ManagementAddress m;
   std::string_view host = text;
   std::optional<std::string_view> port;
@@ -169,8 +169,9 @@ std::optional<ManagementAddress> ParseManagementAddress(std::string_view text,
     return std::nullopt;
   }
   m.host.resize(host.size());
-  std::transform(host.begin(), host.end(), m.host.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  std::transform(host.begin(), host.end(), m.host.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
   return m;
 }
 

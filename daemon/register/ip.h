@@ -50,8 +50,7 @@ struct ManagementAddress {
 };
 
 /// Parses "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 literal.
-std::optional<ManagementAddress> ParseManagementAddress(std::string_view text,
-                                                        std::string* error);
+std::optional<ManagementAddress> ParseManagementAddress(std::string_view text, std::string* error);
 
 /// Parses a MAC in aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff or aabb.ccdd.eeff form and returns it
 /// as lower-case aa:bb:cc:dd:ee:ff.

@@ -26,8 +26,8 @@ struct Network {
 struct Platform {
   std::string id;
   std::string name;
-  std::string level;                   ///< city | county
-  std::optional<std::string> parent;   ///< platform id
+  std::string level;                        ///< city | county
+  std::optional<std::string> parent;        ///< platform id
   std::optional<std::string> frozen_since;  ///< YYYY-MM-DD
 
   bool operator==(const Platform&) const = default;
@@ -73,11 +73,11 @@ struct UsmKey {
 
 struct Credential {
   std::string id;
-  std::string version;                  ///< 1 | 2c | 3
+  std::string version;                   ///< 1 | 2c | 3
   std::optional<std::string> community;  ///< v1/v2c; secret
   std::optional<std::string> user;       ///< v3 security name
-  std::optional<UsmKey> auth;           ///< v3
-  std::optional<UsmKey> priv;           ///< v3, requires auth
+  std::optional<UsmKey> auth;            ///< v3
+  std::optional<UsmKey> priv;            ///< v3, requires auth
 
   bool operator==(const Credential&) const = default;
 };
@@ -87,7 +87,8 @@ struct Device {
   std::optional<std::string> name;
   std::string room;
   std::string network;
-  std::string role;  ///< core | distribution | access | egress | firewall | server | camera | ups | sensor
+  std::string
+      role;  ///< core | distribution | access | egress | firewall | server | camera | ups | sensor
   std::string address;  ///< host[:port] as written; see ParseManagementAddress
   std::string credentials;
   std::optional<std::string> sysname;
@@ -103,7 +104,7 @@ struct Egress {
   std::string platform;
   std::string network;
   std::string device;
-  std::string interface;  ///< matched against ifName, then ifDescr
+  std::string interface;                     ///< matched against ifName, then ifDescr
   std::vector<std::string> public_prefixes;  ///< CIDR, normalised
   std::vector<std::string> gateway_macs;     ///< lower-case aa:bb:cc:dd:ee:ff
 
@@ -123,7 +124,6 @@ struct Register {
   bool operator==(const Register&) const = default;
 };
 
-
 /// The fixed enumerations of the format, in documentation order.
 namespace enums {
 inline const std::vector<std::string> kNetworkIds = {"external", "internal", "classified"};
@@ -131,9 +131,8 @@ inline const std::vector<std::string> kPlatformLevels = {"city", "county"};
 inline const std::vector<std::string> kRoomKinds = {"central", "department"};
 inline const std::vector<std::string> kRoomStatuses = {"active", "consolidating", "consolidated",
                                                        "decommissioned", "exempt"};
-inline const std::vector<std::string> kDeviceRoles = {"core",   "distribution", "access",
-                                                      "egress", "firewall",     "server",
-                                                      "camera", "ups",          "sensor"};
+inline const std::vector<std::string> kDeviceRoles = {
+    "core", "distribution", "access", "egress", "firewall", "server", "camera", "ups", "sensor"};
 inline const std::vector<std::string> kSnmpVersions = {"1", "2c", "3"};
 inline const std::vector<std::string> kAuthProtocols = {"MD5",     "SHA",     "SHA-224",
                                                         "SHA-256", "SHA-384", "SHA-512"};

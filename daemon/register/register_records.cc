@@ -31,7 +31,10 @@ std::optional<std::string> Member(const std::optional<UsmKey>& k, std::string Us
 }
 
 Record ToRecord(const Network& n) {
-  return RecordBuilder("network", n.id).Add("name", n.name).Add("prefixes", JoinList(n.prefixes)).Take();
+  return RecordBuilder("network", n.id)
+      .Add("name", n.name)
+      .Add("prefixes", JoinList(n.prefixes))
+      .Take();
 }
 Record ToRecord(const Platform& p) {
   return RecordBuilder("platform", p.id)

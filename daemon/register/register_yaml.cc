@@ -24,6 +24,9 @@ std::optional<std::string> NearestName(std::string_view word,
                                        const std::vector<std::string>& candidates) {
   std::optional<std::string> best;
   size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  auto lower = [](char ch) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  };
   for (const auto& c : candidates) {
     std::vector<size_t> row(c.size() + 1);
     for (size_t j = 0; j <= c.size(); ++j) row[j] = j;
@@ -32,7 +35,8 @@ std::optional<std::string> NearestName(std::string_view word,
       row[0] = i;
       for (size_t j = 1; j <= c.size(); ++j) {
         size_t up = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (word[i - 1] != c[j - 1])});
+        row[j] = std::min(
+            {row[j] + 1, row[j - 1] + 1, diagonal + (lower(word[i - 1]) != lower(c[j - 1]))});
         diagonal = up;
       }
     }
@@ -153,8 +157,7 @@ class MapReader {
       }
       if (!entries_.emplace(key, std::make_pair(kv.first, kv.second)).second) {
         ctx_.Error(kv.first.Mark(), "duplicate key '" + key + "' in " + what_ + " (first at line " +
-                                        std::to_string(entries_[key].first.Mark().line + 1) +
-                                        ")");
+                                        std::to_string(entries_[key].first.Mark().line + 1) + ")");
       }
     }
   }
@@ -163,9 +166,13 @@ class MapReader {
   void Rename(std::string what) { what_ = std::move(what); }
   const std::string& what() const { return what_; }
 
+  // The mark of the key's value; of the key itself when the value is empty, because
+  // yaml-cpp marks an empty value where the next token starts (often the next line).
   YAML::Mark Mark(const std::string& key) const {
     auto it = entries_.find(key);
-    return it == entries_.end() ? node_.Mark() : it->second.second.Mark();
+    if (it == entries_.end()) return node_.Mark();
+    const auto& [k, v] = it->second;
+    return v.IsNull() ? k.Mark() : v.Mark();
   }
   YAML::Mark MapMark() const { return node_.Mark(); }
   bool Has(const std::string& key) const { return entries_.count(key) != 0; }
@@ -180,12 +187,18 @@ class MapReader {
     }
     const YAML::Node& v = it->second.second;
     if (v.IsNull()) {
-      if (required) ctx_.Error(v.Mark(), "'" + key + "' of " + what_ + " has no value");
+      if (required) ctx_.Error(Mark(key), "'" + key + "' of " + what_ + " has no value");
       return std::nullopt;
     }
     if (!v.IsScalar()) {
       ctx_.Error(v.Mark(), "'" + key + "' of " + what_ + " must be a single value, not a " +
                                (v.IsSequence() ? "list" : "mapping"));
+      return std::nullopt;
+    }
+    // A quoted "" would otherwise pass as a value and slip past every reference check.
+    if (v.Scalar().find_first_not_of(" \t") == std::string::npos) {
+      ctx_.Error(v.Mark(), "'" + key + "' of " + what_ + " is empty" +
+                               (required ? "" : "; leave the key out instead"));
       return std::nullopt;
     }
     return v.Scalar();
@@ -197,8 +210,7 @@ class MapReader {
                                   bool required) {
     auto v = Str(key, required);
     if (v && !Contains(values, *v)) {
-      std::string msg =
-          what_ + ": " + key + " '" + *v + "' is not one of " + Join(values, " | ");
+      std::string msg = what_ + ": " + key + " '" + *v + "' is not one of " + Join(values, " | ");
       if (auto near = NearestName(*v, values)) msg += "; did you mean '" + *near + "'?";
       ctx_.Error(Mark(key), msg);
       return std::nullopt;
@@ -228,6 +240,10 @@ class MapReader {
     const YAML::Node& v = it->second.second;
     if (!v.IsSequence()) {
       ctx_.Error(v.Mark(), "'" + key + "' of " + what_ + " must be a list, e.g. [a, b]");
+      return out;
+    }
+    if (required && v.size() == 0) {
+      ctx_.Error(v.Mark(), "'" + key + "' of " + what_ + " needs at least one entry");
       return out;
     }
     for (const auto& e : v) {
@@ -304,9 +320,8 @@ const std::vector<std::string>& FieldsOf(const Unit*) {
   return k;
 }
 const std::vector<std::string>& FieldsOf(const Room*) {
-  static const std::vector<std::string> k = {"id",     "name",           "unit",     "platform",
-                                             "kind",   "status",         "exemption",
-                                             "consolidate_by"};
+  static const std::vector<std::string> k = {"id",   "name",   "unit",      "platform",
+                                             "kind", "status", "exemption", "consolidate_by"};
   return k;
 }
 const std::vector<std::string>& FieldsOf(const Credential*) {
@@ -314,15 +329,14 @@ const std::vector<std::string>& FieldsOf(const Credential*) {
   return k;
 }
 const std::vector<std::string>& FieldsOf(const Device*) {
-  static const std::vector<std::string> k = {"id",      "name",        "room",    "network",
-                                             "role",    "address",     "sysname", "installed",
-                                             "credentials"};
+  static const std::vector<std::string> k = {
+      "id", "name", "room", "network", "role", "address", "sysname", "installed", "credentials"};
   return k;
 }
 const std::vector<std::string>& FieldsOf(const Egress*) {
-  static const std::vector<std::string> k = {"id",        "name",            "platform",
-                                             "network",   "device",          "interface",
-                                             "public_prefixes", "gateway_macs"};
+  static const std::vector<std::string> k = {
+      "id",     "name",      "platform",        "network",
+      "device", "interface", "public_prefixes", "gateway_macs"};
   return k;
 }
 
@@ -332,9 +346,8 @@ class Parser {
       : ctx_(ctx), base_dir_(std::move(base_dir)), read_passphrase_(reader) {}
 
   Sections Parse(const YAML::Node& root) {
-    static const std::vector<std::string> kTop = {"version",     "networks", "platforms",
-                                                  "units",       "rooms",    "credentials",
-                                                  "devices",     "egress"};
+    static const std::vector<std::string> kTop = {"version", "networks",    "platforms", "units",
+                                                  "rooms",   "credentials", "devices",   "egress"};
     MapReader top(ctx_, root, "the register", kTop);
     if (!top.valid()) return {};
     auto version = top.Str("version", true);
@@ -355,8 +368,8 @@ class Parser {
 
  private:
   template <typename T>
-  void ReadSection(MapReader& top, const std::string& key, const std::string& kind,
-                   Section<T>& out, void (Parser::*read)(MapReader&, Parsed<T>&)) {
+  void ReadSection(MapReader& top, const std::string& key, const std::string& kind, Section<T>& out,
+                   void (Parser::*read)(MapReader&, Parsed<T>&)) {
     auto node = top.Map(key);
     if (!node) return;
     if (!node->IsSequence()) {
@@ -365,7 +378,12 @@ class Parser {
     }
     std::map<std::string, int> first_line;
     for (const auto& item : *node) {
-      MapReader r(ctx_, item, "a " + kind + " entry", FieldsOf(static_cast<const T*>(nullptr)));
+      // Name the entry by its id from the start, so that even unknown-key errors say which.
+      std::string label = "a " + kind + " entry";
+      if (item.IsMap() && item["id"] && item["id"].IsScalar() && !item["id"].Scalar().empty()) {
+        label = kind + " '" + item["id"].Scalar() + "'";
+      }
+      MapReader r(ctx_, item, label, FieldsOf(static_cast<const T*>(nullptr)));
       if (!r.valid()) continue;
       Parsed<T> p;
       p.mark = item.Mark();
@@ -399,7 +417,8 @@ class Parser {
     if (!n.id.empty() && !Contains(enums::kNetworkIds, n.id)) {
       std::string msg = "network id '" + n.id + "' is not one of " +
                         Join(enums::kNetworkIds, " | ") + " (the three networks are fixed)";
-      if (auto near = NearestName(n.id, enums::kNetworkIds)) msg += "; did you mean '" + *near + "'?";
+      if (auto near = NearestName(n.id, enums::kNetworkIds))
+        msg += "; did you mean '" + *near + "'?";
       ctx_.Error(r.Mark("id"), msg);
     }
     n.name = r.Required("name");
@@ -437,8 +456,8 @@ class Parser {
       if (admin.email) {
         auto at = admin.email->find('@');
         if (at == std::string::npos || at == 0 || admin.email->find('.', at) == std::string::npos) {
-          ctx_.Error(a.Mark("email"), "admin of " + r.what() + ": '" + *admin.email +
-                                          "' is not an e-mail address");
+          ctx_.Error(a.Mark("email"),
+                     "admin of " + r.what() + ": '" + *admin.email + "' is not an e-mail address");
         }
       }
       v.admin = admin;
@@ -456,8 +475,9 @@ class Parser {
     v.exemption = r.Str("exemption", false);
     if (r.Has("consolidate_by") && v.kind == "central") {
       ctx_.Error(r.Mark("consolidate_by"),
-                 r.what() + ": consolidate_by applies to department rooms only; this room is "
-                            "central");
+                 r.what() +
+                     ": consolidate_by applies to department rooms only; this room is "
+                     "central");
     }
     if (v.status == "exempt" && (!v.exemption || v.exemption->empty())) {
       ctx_.Error(r.Mark("status"), r.what() +
@@ -484,6 +504,7 @@ class Parser {
     if (inline_secret && file) {
       ctx_.Error(r.Mark("passphrase_file"),
                  r.what() + ": give either passphrase or passphrase_file, not both");
+      return k;
     } else if (file) {
       std::filesystem::path path(*file);
       if (path.is_relative()) path = base_dir_ / path;
@@ -613,6 +634,7 @@ void CrossCheck(Context& ctx, const Sections& s,
   // or the bridge and rogue-exit rules cannot tell which network it is on.
   std::vector<std::tuple<Cidr, std::string, YAML::Mark>> plan;
   for (const auto& n : s.networks) {
+    if (n.value.prefixes.empty()) continue;  // none valid, so none has a mark recorded
     const auto& marks = prefix_marks.at(n.value.id);
     for (size_t i = 0; i < n.value.prefixes.size(); ++i) {
       std::string err;
@@ -639,8 +661,8 @@ void CrossCheck(Context& ctx, const Sections& s,
                             "': a county platform needs 'parent' (its city platform)");
     } else if (parent && parent->value.level != "city") {
       ctx.Error(MarkOf(p.marks, "parent", p.mark),
-                "platform '" + p.value.id + "': parent '" + parent->value.id +
-                    "' is a " + parent->value.level + " platform, not a city platform");
+                "platform '" + p.value.id + "': parent '" + parent->value.id + "' is a " +
+                    parent->value.level + " platform, not a city platform");
     }
   }
   for (const auto& u : s.units) {
@@ -682,12 +704,25 @@ void CrossCheck(Context& ctx, const Sections& s,
                 "egress '" + v.id + "': device '" + v.device + "' is on network '" +
                     d->value.network + "', not on the exit's network '" + v.network + "'");
     }
+    const auto* room = Find(s.rooms, d->value.room);
+    if (room && Find(s.platforms, v.platform) && room->value.platform != v.platform) {
+      ctx.Error(MarkOf(e.marks, "platform", e.mark),
+                "egress '" + v.id + "': device '" + v.device + "' stands in room '" +
+                    room->value.id + "' of platform '" + room->value.platform +
+                    "', not on the exit's platform '" + v.platform + "'");
+    }
     if (d->value.role != "egress" && d->value.role != "firewall") {
       ctx.Error(MarkOf(e.marks, "device", e.mark),
                 "egress '" + v.id + "': device '" + v.device + "' has role '" + d->value.role +
                     "'; a sanctioned exit's device must have role egress or firewall");
     }
   }
+}
+
+RegisterLoad Refused(std::vector<Diagnostic> errors) {
+  RegisterLoad load;
+  load.errors = std::move(errors);
+  return load;
 }
 
 template <typename T>
@@ -709,16 +744,16 @@ RegisterLoad ParseRegister(std::string_view yaml, const std::string& file,
     root = YAML::Load(std::string(yaml));
   } catch (const YAML::ParserException& e) {
     ctx.Error(e.mark, "YAML syntax: " + e.msg);
-    return {std::nullopt, ctx.TakeErrors()};
+    return Refused(ctx.TakeErrors());
   }
   if (!root.IsDefined() || root.IsNull()) {
-    return {std::nullopt, {{file, 0, 0, "the register is empty (expected 'version: 1' and lists)"}}};
+    return Refused({{file, 0, 0, "the register is empty (expected 'version: 1' and lists)"}});
   }
   Parser parser(ctx, base_dir, read_passphrase);
   Sections s = parser.Parse(root);
   CrossCheck(ctx, s, parser.prefix_marks_);
   auto errors = ctx.TakeErrors();
-  if (!errors.empty()) return {std::nullopt, std::move(errors)};
+  if (!errors.empty()) return Refused(std::move(errors));
   Register reg;
   reg.networks = Values(s.networks);
   reg.platforms = Values(s.platforms);
@@ -727,14 +762,16 @@ RegisterLoad ParseRegister(std::string_view yaml, const std::string& file,
   reg.credentials = Values(s.credentials);
   reg.devices = Values(s.devices);
   reg.egress = Values(s.egress);
-  return {std::move(reg), {}};
+  RegisterLoad load;
+  load.reg = std::move(reg);
+  return load;
 }
 
 RegisterLoad LoadRegisterFile(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    return {std::nullopt,
-            {{file.string(), 0, 0, std::string("cannot read the register: ") + std::strerror(errno)}}};
+    return Refused(
+        {{file.string(), 0, 0, std::string("cannot read the register: ") + std::strerror(errno)}});
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -863,8 +900,9 @@ std::string EmitRegisterYaml(const Register& reg) {
   out << YAML::EndSeq;
 
   out << YAML::EndMap;
-  return std::string("# trinet register, exported; secrets are <redacted> and applying this\n"
-                     "# file keeps the stored ones.\n") +
+  return std::string(
+             "# trinet register, exported; secrets are <redacted> and applying this\n"
+             "# file keeps the stored ones.\n") +
          out.c_str() + "\n";
 }
 

@@ -38,9 +38,9 @@ std::optional<std::string> ReadPassphraseFile(const std::filesystem::path& path,
                                               std::string* error);
 
 struct RegisterLoad {
-  std::optional<Register> reg;       ///< set only when errors is empty
-  std::vector<Diagnostic> errors;    ///< sorted by line, then column
-  std::string text;                  ///< the bytes read (LoadRegisterFile), for hashing
+  std::optional<Register> reg;     ///< set only when errors is empty
+  std::vector<Diagnostic> errors;  ///< sorted by line, then column
+  std::string text;                ///< the bytes read (LoadRegisterFile), for hashing
 };
 
 /// Parses and validates register YAML. `file` names the input in diagnostics; `base_dir`

@@ -124,7 +124,8 @@ std::string RenderInventoryTree(const Register& reg, const std::optional<std::st
     }
   }
   if (platforms == 0) {
-    return platform ? "" : "The register is empty: apply one with `trinetctl inventory apply FILE`.\n";
+    return platform ? ""
+                    : "The register is empty: apply one with `trinetctl inventory apply FILE`.\n";
   }
   std::string summary = "\n" + Plural(platforms, "platform") + ", " +
                         Plural(reg.units.size(), "unit") + ", " + Plural(reg.rooms.size(), "room") +
@@ -173,8 +174,8 @@ std::string RenderHistory(const std::vector<HistoryEntry>& history) {
   std::vector<std::vector<std::string>> rows{
       {"WHEN", "BY", "FILE SHA256", "CHANGE", "ENTITY", "ID", "FIELD", "OLD", "NEW"}};
   for (const auto& h : history) {
-    rows.push_back({h.applied_at, h.applied_by, h.sha256.substr(0, 12), h.change.op, h.change.entity,
-                    h.change.id, h.change.field, h.change.old_value.value_or("-"),
+    rows.push_back({h.applied_at, h.applied_by, h.sha256.substr(0, 12), h.change.op,
+                    h.change.entity, h.change.id, h.change.field, h.change.old_value.value_or("-"),
                     h.change.new_value.value_or("-")});
   }
   return text::Align(rows);

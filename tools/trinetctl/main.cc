@@ -1,6 +1,7 @@
 // trinetctl: the register (台账) and, later, findings and audits, from a terminal.
 // Exit codes: 0 ok, 1 invalid input, 2 usage, 3 runtime failure.
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -40,7 +41,7 @@ sql::Database OpenDatabase(const fs::path& path) {
 
 std::string LoginName() {
   if (const char* user = std::getenv("USER"); user && *user) return user;
-  if (const char* login = getlogin(); login) return login;
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) return pw->pw_name;
   return "uid " + std::to_string(getuid());
 }
 
@@ -55,11 +56,14 @@ int Apply(const fs::path& db_path, const fs::path& file, bool dry_run) {
   RegisterLoad load = LoadRegisterFile(file);
   if (!load.errors.empty()) {
     for (const auto& d : load.errors) std::cerr << d.ToString() << "\n";
-    std::cerr << load.errors.size() << (load.errors.size() == 1 ? " error" : " errors")
-              << " in " << file.string() << "; nothing applied.\n";
+    std::cerr << load.errors.size() << (load.errors.size() == 1 ? " error" : " errors") << " in "
+              << file.string() << "; nothing applied.\n";
     return kInvalidInput;
   }
-  auto db = OpenDatabase(db_path);
+  // A dry run against a database that does not exist yet compares with an empty register in
+  // memory, so that it leaves nothing behind on disk.
+  auto db =
+      dry_run && !fs::exists(db_path) ? sql::Database::Open(":memory:") : OpenDatabase(db_path);
   ApplyRequest request{file.string(), Sha256Hex(load.text), LoginName(), UtcNow(), dry_run};
   ApplyResult result = ApplyRegister(db, std::move(*load.reg), request);
   if (!result.errors.empty()) {
@@ -68,8 +72,7 @@ int Apply(const fs::path& db_path, const fs::path& file, bool dry_run) {
     return kInvalidInput;
   }
   if (result.changes.empty()) {
-    std::cout << "No changes: " << db_path.string() << " already holds " << file.string()
-              << ".\n";
+    std::cout << "No changes: " << db_path.string() << " already holds " << file.string() << ".\n";
     return kOk;
   }
   std::cout << RenderChanges(result.changes);
@@ -145,7 +148,8 @@ int Main(int argc, char** argv) {
   fs::path db_path = DefaultDatabase();
   app.add_option("--db", db_path, "SQLite database (default: $TRINET_DB, else ./var/trinet.db)");
 
-  auto* inventory = app.add_subcommand("inventory", "Apply, show, export the register and its history");
+  auto* inventory =
+      app.add_subcommand("inventory", "Apply, show, export the register and its history");
   inventory->require_subcommand(1);
 
   fs::path apply_file;
@@ -174,7 +178,7 @@ int Main(int argc, char** argv) {
   history->add_option("--since", since, "Only changes applied on or after DATE (YYYY-MM-DD)")
       ->check([](const std::string& s) {
         return s.size() >= 10 && s[4] == '-' && s[7] == '-' ? std::string()
-                                                             : std::string("expected YYYY-MM-DD");
+                                                            : std::string("expected YYYY-MM-DD");
       });
 
   try {
