@@ -1,0 +1,88 @@
+#pragma once
+// The daemon's latest view of every polled device, published as an immutable value after
+// each cycle. /metrics reads only snapshots: a scrape never touches SQLite and never waits
+// for a poll.
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "register/register.h"
+
+namespace trinet {
+
+struct InterfaceSnapshot {
+  std::int64_t ifindex = 0;
+  std::string name;  ///< ifName, else ifDescr
+  std::string descr;
+  std::string alias;
+  std::optional<bool> admin_up;
+  std::optional<bool> oper_up;
+  std::optional<double> speed_bits;  ///< bits per second
+  // Counters as monotonic totals: 32-bit wraps are unfolded, agent restarts do not go back.
+  std::optional<std::uint64_t> receive_bytes;
+  std::optional<std::uint64_t> transmit_bytes;
+  std::optional<std::uint64_t> receive_errors;
+  std::optional<std::uint64_t> transmit_errors;
+  std::optional<std::uint64_t> receive_discards;
+  std::optional<std::uint64_t> transmit_discards;
+};
+
+struct UpsSnapshot {
+  std::optional<bool> on_battery;
+  std::optional<double> seconds_on_battery;
+  std::optional<double> minutes_remaining;
+  std::optional<double> charge_ratio;       ///< 0..1
+  std::optional<double> output_load_ratio;  ///< 0..1
+  std::optional<double> input_voltage;      ///< volts
+};
+
+struct SensorSnapshot {
+  std::string name;  ///< entPhysicalName, else the sensor's index
+  std::string kind;  ///< "temperature" (celsius) or "humidity" (ratio 0..1)
+  double value = 0;
+};
+
+struct DeviceSnapshot {
+  std::string id;  ///< register id; room, network, role etc. come from Snapshot::reg
+  bool up = false;
+  std::string reason;  ///< why down ("timeout: …", "authentication failed: …"); empty when up
+  double poll_duration_seconds = 0;
+  double last_poll_timestamp_seconds = 0;  ///< Unix time of the last poll attempt
+  std::vector<InterfaceSnapshot> interfaces;
+  std::optional<UpsSnapshot> ups;
+  std::vector<SensorSnapshot> sensors;
+};
+
+struct SelfSnapshot {
+  double poll_cycle_duration_seconds = 0;  ///< of the last completed poll cycle
+  double discovery_cycle_duration_seconds = 0;
+  double poll_interval_seconds = 0;
+  std::map<std::string, std::uint64_t> snmp_requests;  ///< by result: ok, timeout, auth_failure, …
+  std::uint64_t poll_cycles = 0;
+  std::uint64_t discovery_cycles = 0;
+};
+
+struct Snapshot {
+  std::shared_ptr<const Register> reg;  ///< the register the cycle polled
+  std::map<std::string, DeviceSnapshot> devices;  ///< polled devices, by id
+  SelfSnapshot self;
+  std::string version;
+};
+
+/// The latest snapshot, swapped atomically: writers Publish, readers Get without locks.
+class SnapshotHolder {
+ public:
+  SnapshotHolder() : current_(std::make_shared<const Snapshot>()) {}
+  void Publish(std::shared_ptr<const Snapshot> s) { current_.store(std::move(s)); }
+  std::shared_ptr<const Snapshot> Get() const { return current_.load(); }
+
+ private:
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+};
+
+}  // namespace trinet
