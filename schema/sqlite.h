@@ -39,6 +39,7 @@ class Statement {
   Statement& Bind(int index, const char* value) { return Bind(index, std::string_view(value)); }
   Statement& Bind(int index, const std::optional<std::string>& value);
   Statement& Bind(int index, std::int64_t value);
+  Statement& Bind(int index, double value);
   Statement& BindNull(int index);
 
   /// Runs one step; true while a row is available.
