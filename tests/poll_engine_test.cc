@@ -230,6 +230,25 @@ TEST(PollEngine, ManyDevicesAllComplete) {
   EXPECT_EQ(up, 50);
 }
 
+TEST(PollEngine, FallbackWalksOnlyWhenThePrimaryIsEmpty) {
+  FakeTransport t;
+  t.AddAgent("127.0.0.1", 161, Switch(4));
+  const Oid kNewTable{1, 3, 6, 1, 2, 1, 4, 34, 1, 3};  // nothing there on this agent
+  PollJob job = Job("sw1");
+  job.walks = {{"new", {kNewTable}, 100, ""},
+               {"old", {kIfDescr}, 100, "new"},
+               {"older", {kIfOper}, 100, "old"},
+               {"unused", {kIfOper}, 100, "ifTable-not-walked"}};
+  auto r = PollOne(t, job);
+  EXPECT_EQ(r.Walk("new")->end, WalkEnd::kComplete);
+  EXPECT_TRUE(r.Walk("new")->varbinds.empty());
+  EXPECT_EQ(r.Walk("old")->end, WalkEnd::kComplete);
+  EXPECT_EQ(r.Walk("old")->varbinds.size(), 4u);
+  EXPECT_EQ(r.Walk("older")->end, WalkEnd::kSkipped);
+  EXPECT_TRUE(r.Walk("older")->varbinds.empty());
+  EXPECT_EQ(r.Walk("unused")->end, WalkEnd::kSkipped);
+}
+
 TEST(UnreachableBackoff, DoublesUpToTheCapAndResetsOnSuccess) {
   using namespace std::chrono_literals;
   UnreachableBackoff b(60s, 600s);

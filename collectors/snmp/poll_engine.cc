@@ -20,6 +20,8 @@ const char* ToString(WalkEnd end) {
       return "error";
     case WalkEnd::kAborted:
       return "aborted";
+    case WalkEnd::kSkipped:
+      return "skipped";
   }
   return "unknown";
 }
@@ -79,9 +81,10 @@ class PollEngine::DevicePoll {
       w.rows.assign(w.next.size(), 0);
       w.repetitions = std::max(1, engine_.options_.max_repetitions);
       w.columns_per_request = w.next.size();
+      w.started = job_.walks[i].fallback_for.empty();
       walks_.push_back(std::move(w));
       result_.walks.push_back({job_.walks[i].name, {}, WalkEnd::kComplete, {}});
-      tasks_.push_back(Task{{}, static_cast<int>(i)});
+      if (w.started) tasks_.push_back(Task{{}, static_cast<int>(i)});
     }
     Pump();
   }
@@ -104,6 +107,8 @@ class PollEngine::DevicePoll {
     int repetitions = 1;
     size_t columns_per_request = 1;
     bool row_capped = false;
+    bool started = false;  // false: a fallback waiting for its primary
+    bool ended = false;
   };
 
   void Pump() {
@@ -277,23 +282,34 @@ class PollEngine::DevicePoll {
 
   void EndWalk(size_t index, WalkEnd end, std::string detail) {
     WalkResult& out = result_.walks[index];
+    auto& w = walks_[index];
+    if (w.ended) return;
+    w.ended = true;
     out.end = end;
     out.detail = std::move(detail);
-    auto& w = walks_[index];
     std::fill(w.open.begin(), w.open.end(), false);
     // Keep each column's rows together in OID order: the decoders read by column.
     std::stable_sort(out.varbinds.begin(), out.varbinds.end(),
                      [](const Varbind& a, const Varbind& b) { return a.oid < b.oid; });
+    // A fallback table is read only when its primary answered with nothing at all.
+    const bool need_fallback = end == WalkEnd::kComplete && out.varbinds.empty();
+    for (size_t j = 0; j < walks_.size(); ++j) {
+      if (walks_[j].started || job_.walks[j].fallback_for != job_.walks[index].name) continue;
+      walks_[j].started = true;
+      if (need_fallback && !finished_) {
+        tasks_.push_back(Task{{}, static_cast<int>(j)});
+      } else {
+        EndWalk(j, WalkEnd::kSkipped, "primary " + job_.walks[index].name + " " + ToString(end));
+      }
+    }
   }
 
   void Abort(const std::string& error) {
     if (result_.error.empty()) result_.error = error;
-    for (size_t i = 0; i < result_.walks.size(); ++i) {
-      if (walks_[i].open.end() != std::find(walks_[i].open.begin(), walks_[i].open.end(), true)) {
-        EndWalk(i, WalkEnd::kAborted, error);
-      }
-    }
     tasks_.clear();
+    for (size_t i = 0; i < walks_.size(); ++i) {
+      if (walks_[i].started) EndWalk(i, WalkEnd::kAborted, error);
+    }
     Finish();
   }
 
@@ -302,7 +318,9 @@ class PollEngine::DevicePoll {
     finished_ = true;
     result_.finished = std::chrono::steady_clock::now();
     for (size_t i = 0; i < walks_.size(); ++i) {
-      if (result_.walks[i].end == WalkEnd::kComplete) {
+      if (!walks_[i].started) {
+        EndWalk(i, WalkEnd::kSkipped, "device given up");
+      } else {
         EndWalk(i, walks_[i].row_capped ? WalkEnd::kRowCap : WalkEnd::kComplete, {});
       }
     }

@@ -22,6 +22,9 @@ struct WalkRequest {
   std::string name;  ///< e.g. "ifTable"; names the result
   std::vector<Oid> columns;
   size_t max_rows = 10000;  ///< per column; more is cut off and counted as rows_capped
+  /// When set, this walk runs only after the walk of that name ended complete with no rows:
+  /// a fallback for agents that lack the newer table.
+  std::string fallback_for;
 };
 
 /// Everything to ask one device in one cycle.
@@ -40,6 +43,7 @@ enum class WalkEnd {
   kTimeout,         ///< a request of the walk timed out after its retries
   kError,           ///< an SNMP error status, an auth failure or an empty response
   kAborted,         ///< the device was given up (unreachable) before the walk ended
+  kSkipped,         ///< a fallback not needed: its primary table answered (or failed)
 };
 
 const char* ToString(WalkEnd end);
