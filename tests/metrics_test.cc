@@ -1,1 +1,785 @@
+// The metrics facade: a hand-built register and snapshot rendered through prometheus-cpp's
+// TextSerializer, checked with promtool and by parsing the text back; the HTTP endpoint on
+// a loopback port.
+#include "metrics/metrics.h"
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <prometheus/text_serializer.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace trinet::metrics {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+// ---- the fixture ---------------------------------------------------------------------------
+
+std::shared_ptr<const Register> MakeRegister() {
+  auto r = std::make_shared<Register>();
+  r->networks = {{"external", "Internet-facing", {"203.0.113.0/24"}},
+                 {"internal", "Government internal", {"10.0.0.0/8"}}};
+  r->platforms = {{"city", "City platform", "city", std::nullopt, std::nullopt}};
+  r->units = {{"it-office", "IT office", "city", std::nullopt}};
+  r->rooms = {
+      {"dc1", "Central room", "it-office", "city", "central", "active", std::nullopt, std::nullopt},
+      {"tax-2f", "Tax bureau 2F", std::nullopt, "city", "department", "consolidating", "2026-12-31",
+       std::nullopt},
+  };
+  const auto device = [](std::string id, std::string room, std::string network, std::string role) {
+    Device d;
+    d.id = std::move(id);
+    d.room = std::move(room);
+    d.network = std::move(network);
+    d.role = std::move(role);
+    d.address = "10.0.0.1";
+    d.credentials = "v2";
+    return d;
+  };
+  r->devices = {
+      device("core-1", "dc1", "internal", "core"),  device("fw-ext", "dc1", "external", "egress"),
+      device("ups-1", "dc1", "internal", "ups"),    device("acc-9", "dc1", "internal", "access"),
+      device("cam-1", "dc1", "internal", "camera"),  // registered, never polled
+  };
+  const auto egress = [](std::string id, std::string device, std::string interface) {
+    Egress e;
+    e.id = std::move(id);
+    e.platform = "city";
+    e.network = "external";
+    e.device = std::move(device);
+    e.interface = std::move(interface);
+    return e;
+  };
+  r->egress = {
+      egress("exit-name", "fw-ext", "ge-0/0/0"),       // by ifName (an ifDescr matches too)
+      egress("exit-descr", "fw-ext", "WAN uplink 2"),  // by ifDescr only
+      egress("exit-oper-down", "fw-ext", "ge-0/0/2"), egress("exit-missing", "fw-ext", "ge-9/9/9"),
+      egress("exit-device-down", "acc-9", "Gi0/1"),
+  };
+  return r;
+}
+
+InterfaceSnapshot Interface(std::int64_t ifindex, std::string name, std::string descr = "") {
+  InterfaceSnapshot i;
+  i.ifindex = ifindex;
+  i.name = std::move(name);
+  i.descr = descr.empty() ? i.name : std::move(descr);
+  i.admin_up = true;
+  i.oper_up = true;
+  i.speed_bits = 1e9;
+  i.receive_bytes = 1000 * static_cast<std::uint64_t>(ifindex);
+  i.transmit_bytes = 2000 * static_cast<std::uint64_t>(ifindex);
+  i.receive_errors = 1;
+  i.transmit_errors = 2;
+  i.receive_discards = 3;
+  i.transmit_discards = 4;
+  return i;
+}
+
+Snapshot MakeSnapshot() {
+  Snapshot s;
+  s.reg = MakeRegister();
+  s.version = "0.1.0";
+
+  DeviceSnapshot core;
+  core.id = "core-1";
+  core.up = true;
+  core.poll_duration_seconds = 0.25;
+  core.last_poll_timestamp_seconds = 1700000000;
+  core.interfaces.push_back(Interface(1, "Gi0/1"));
+  core.interfaces.push_back(Interface(2, "Gi0/1"));  // same ifName, as real gear does
+  InterfaceSnapshot shut = Interface(3, "Gi0/3");
+  shut.admin_up = false;
+  shut.oper_up = false;
+  core.interfaces.push_back(shut);
+  InterfaceSnapshot sparse;  // only what the agent answered
+  sparse.ifindex = 4;
+  sparse.name = "Vlan10";
+  sparse.oper_up = true;
+  sparse.receive_bytes = 77;
+  core.interfaces.push_back(sparse);
+  s.devices["core-1"] = core;
+
+  DeviceSnapshot fw;
+  fw.id = "fw-ext";
+  fw.up = true;
+  fw.poll_duration_seconds = 0.5;
+  fw.last_poll_timestamp_seconds = 1700000001;
+  fw.interfaces.push_back(Interface(5, "mgmt0", "ge-0/0/0"));  // ifDescr only, lower ifIndex
+  InterfaceSnapshot wan1 = Interface(10, "ge-0/0/0", "WAN uplink 1");
+  wan1.speed_bits = 1e10;
+  wan1.receive_bytes = 123456789;
+  wan1.transmit_bytes = 987654321;
+  fw.interfaces.push_back(wan1);
+  InterfaceSnapshot wan2 = Interface(11, "ge-0/0/1", "WAN uplink 2");
+  wan2.speed_bits = 8e8;
+  wan2.receive_bytes = 111;
+  wan2.transmit_bytes = 222;
+  fw.interfaces.push_back(wan2);
+  InterfaceSnapshot wan3 = Interface(12, "ge-0/0/2");
+  wan3.oper_up = false;
+  fw.interfaces.push_back(wan3);
+  s.devices["fw-ext"] = fw;
+
+  DeviceSnapshot ups;
+  ups.id = "ups-1";
+  ups.up = true;
+  ups.poll_duration_seconds = 0.125;
+  ups.last_poll_timestamp_seconds = 1700000002;
+  UpsSnapshot u;
+  u.on_battery = true;
+  u.seconds_on_battery = 90;
+  u.minutes_remaining = 12.5;
+  u.charge_ratio = 0.8;
+  u.output_load_ratio = 0.35;
+  u.input_voltage = 0;
+  ups.ups = u;
+  ups.sensors = {{"Inlet", "temperature", 23.5},
+                 {"Inlet", "humidity", 0.45},
+                 {"Inlet", "temperature", 24},  // a second sensor with the same name
+                 {"fan", "rpm", 3000}};         // a kind we do not export
+  s.devices["ups-1"] = ups;
+
+  DeviceSnapshot acc;
+  acc.id = "acc-9";
+  acc.up = false;
+  acc.reason = "timeout: no response after 3 retries";
+  acc.poll_duration_seconds = 3;
+  acc.last_poll_timestamp_seconds = 1700000003;
+  acc.interfaces.push_back(Interface(1, "Gi0/1"));  // stale values the poller kept
+  s.devices["acc-9"] = acc;
+
+  DeviceSnapshot rogue;  // polled but not in the register
+  rogue.id = "rogue";
+  rogue.up = true;
+  rogue.interfaces.push_back(Interface(1, "eth0"));
+  s.devices["rogue"] = rogue;
+
+  s.self.poll_cycle_duration_seconds = 4.5;
+  s.self.discovery_cycle_duration_seconds = 30;
+  s.self.poll_interval_seconds = 60;
+  s.self.snmp_requests = {{"ok", 1000}, {"timeout", 7}, {"auth_failure", 1}};
+  s.self.poll_cycles = 42;
+  s.self.discovery_cycles = 3;
+  return s;
+}
+
+// ---- the text, parsed back -----------------------------------------------------------------
+
+using LabelSet = std::map<std::string, std::string>;
+
+struct Sample {
+  std::string name;
+  LabelSet labels;
+  double value = 0;
+};
+
+struct Exposition {
+  std::vector<Sample> samples;
+  std::map<std::string, std::string> help;  // by family name
+  std::map<std::string, std::string> type;
+
+  std::vector<Sample> Of(const std::string& name) const {
+    std::vector<Sample> out;
+    for (const auto& s : samples) {
+      if (s.name == name) out.push_back(s);
+    }
+    return out;
+  }
+  std::vector<LabelSet> LabelsOf(const std::string& name) const {
+    std::vector<LabelSet> out;
+    for (const auto& s : Of(name)) out.push_back(s.labels);
+    return out;
+  }
+  bool Has(const std::string& name, const LabelSet& labels) const {
+    for (const auto& s : samples) {
+      if (s.name == name && s.labels == labels) return true;
+    }
+    return false;
+  }
+  /// The value of the one series `name{labels}`; throws when there is none.
+  double Value(const std::string& name, const LabelSet& labels = {}) const {
+    for (const auto& s : samples) {
+      if (s.name == name && s.labels == labels) return s.value;
+    }
+    std::string l;
+    for (const auto& [k, v] : labels) l += k + "=" + v + ",";
+    throw std::runtime_error("no series " + name + "{" + l + "}");
+  }
+  std::set<std::string> Names() const {
+    std::set<std::string> out;
+    for (const auto& s : samples) out.insert(s.name);
+    return out;
+  }
+};
+
+// name{label="value",...} value — the subset of the text format prometheus-cpp writes.
+Exposition Parse(const std::string& text) {
+  Exposition e;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) {
+      const std::string rest = line.substr(7);
+      const auto sp = rest.find(' ');
+      (line[2] == 'H' ? e.help : e.type)[rest.substr(0, sp)] = rest.substr(sp + 1);
+      continue;
+    }
+    if (line[0] == '#') continue;
+    Sample s;
+    std::size_t i = line.find_first_of("{ ");
+    s.name = line.substr(0, i);
+    if (line[i] == '{') {
+      ++i;
+      while (line[i] != '}') {
+        const auto eq = line.find('=', i);
+        const std::string key = line.substr(i, eq - i);
+        i = eq + 2;  // past ="
+        std::string value;
+        while (line[i] != '"') {
+          if (line[i] == '\\') {
+            ++i;
+            value += line[i] == 'n' ? '\n' : line[i];
+          } else {
+            value += line[i];
+          }
+          ++i;
+        }
+        ++i;  // past the closing quote
+        if (line[i] == ',') ++i;
+        if (!s.labels.emplace(key, value).second) ADD_FAILURE() << "label twice: " << line;
+      }
+      ++i;  // past }
+    }
+    s.value = std::strtod(line.c_str() + i + 1, nullptr);
+    e.samples.push_back(std::move(s));
+  }
+  return e;
+}
+
+std::string Serialize(const std::vector<prometheus::MetricFamily>& families) {
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+std::string Render(const Snapshot& s, MetricsOptions options = {}) {
+  SnapshotHolder holder;
+  holder.Publish(std::make_shared<const Snapshot>(s));
+  return Serialize(SnapshotCollectable(holder, std::move(options)).Collect());
+}
+
+/// Every series (name and label set) that appears more than once.
+std::vector<std::string> DuplicateSeries(const Exposition& e) {
+  std::map<std::pair<std::string, LabelSet>, int> count;
+  std::vector<std::string> out;
+  for (const auto& s : e.samples) {
+    if (++count[{s.name, s.labels}] == 2) {
+      std::string l;
+      for (const auto& [k, v] : s.labels) l += k + "=" + v + ",";
+      out.push_back(s.name + "{" + l + "}");
+    }
+  }
+  return out;
+}
+
+testing::CommandResult Promtool(const std::string& text) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "metrics.txt", text);
+  return testing::RunCommand("promtool check metrics < " + testing::Quote(dir / "metrics.txt"));
+}
+
+// The labels of one series of each kind.
+LabelSet Dev(const std::string& device) { return {{"device", device}}; }
+LabelSet If(const std::string& device, const std::string& ifname, const std::string& network) {
+  return {{"device", device},
+          {"ifname", ifname},
+          {"network", network},
+          {"platform", "city"},
+          {"room", "dc1"}};
+}
+LabelSet With(LabelSet l, const std::string& key, const std::string& value) {
+  l[key] = value;
+  return l;
+}
+LabelSet Exit(const std::string& egress) {
+  return {{"egress", egress}, {"network", "external"}, {"platform", "city"}};
+}
+const LabelSet kDc1 = {{"room", "dc1"},
+                       {"platform", "city"},
+                       {"unit", "it-office"},
+                       {"kind", "central"},
+                       {"status", "active"}};
+const LabelSet kTax = {{"room", "tax-2f"},
+                       {"platform", "city"},
+                       {"unit", ""},
+                       {"kind", "department"},
+                       {"status", "consolidating"}};
+const LabelSet kUps = {{"device", "ups-1"}, {"room", "dc1"}, {"platform", "city"}};
+
+// ---- the tests ---------------------------------------------------------------------------
+
+TEST(Metrics, PromtoolCheckMetricsIsClean) {
+  const std::string text = Render(MakeSnapshot());
+  ASSERT_THAT(text, HasSubstr("trinet_device_up{"));
+  const auto r = Promtool(text);
+  EXPECT_EQ(r.exit_code, 0) << r.output << "\n---\n" << text;
+  EXPECT_EQ(r.output, "") << text;
+}
+
+TEST(Metrics, PromtoolIsCleanForAnEmptyHolderAndForHostileLabels) {
+  SnapshotHolder empty;
+  const std::string text = Serialize(SnapshotCollectable(empty).Collect());
+  auto r = Promtool(text);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+
+  Snapshot s = MakeSnapshot();
+  auto& core = s.devices["core-1"];
+  core.interfaces.push_back(Interface(20, "bad\xff\xfe utf8 \"quoted\" back\\slash\nnewline"));
+  core.interfaces.push_back(Interface(21, "\xc0\xaf overlong"));
+  s.devices["acc-9"].reason = "auth failed: \xe4\xb8\xad\xe6\x96\x87 \xe4\xb8";  // cut in a char
+  const std::string hostile = Render(s);
+  r = Promtool(hostile);
+  EXPECT_EQ(r.exit_code, 0) << r.output << "\n---\n" << hostile;
+  EXPECT_EQ(r.output, "");
+  const Exposition e = Parse(hostile);
+  EXPECT_TRUE(e.Has("trinet_interface_oper_up",
+                    If("core-1", "bad\xEF\xBF\xBD\xEF\xBF\xBD utf8 \"quoted\" back\\slash\nnewline",
+                       "internal")));
+  EXPECT_TRUE(e.Has("trinet_interface_oper_up",
+                    If("core-1", "\xEF\xBF\xBD\xEF\xBF\xBD overlong", "internal")));
+  EXPECT_TRUE(
+      e.Has("trinet_device_down_info",
+            {{"device", "acc-9"},
+             {"reason", "auth failed: \xe4\xb8\xad\xe6\x96\x87 \xEF\xBF\xBD\xEF\xBF\xBD"}}));
+}
+
+TEST(Metrics, ExactlyTheContractFamiliesWithHelpAndType) {
+  const Exposition e = Parse(Render(MakeSnapshot()));
+  const std::map<std::string, std::string> expected = {
+      {"trinet_device_up", "gauge"},
+      {"trinet_device_down_info", "gauge"},
+      {"trinet_device_poll_duration_seconds", "gauge"},
+      {"trinet_device_last_poll_timestamp_seconds", "gauge"},
+      {"trinet_interface_oper_up", "gauge"},
+      {"trinet_interface_admin_up", "gauge"},
+      {"trinet_interface_speed_bytes", "gauge"},
+      {"trinet_interface_receive_bytes_total", "counter"},
+      {"trinet_interface_transmit_bytes_total", "counter"},
+      {"trinet_interface_errors_total", "counter"},
+      {"trinet_interface_discards_total", "counter"},
+      {"trinet_egress_up", "gauge"},
+      {"trinet_egress_receive_bytes_total", "counter"},
+      {"trinet_egress_transmit_bytes_total", "counter"},
+      {"trinet_egress_speed_bytes", "gauge"},
+      {"trinet_room_devices", "gauge"},
+      {"trinet_room_devices_up", "gauge"},
+      {"trinet_ups_on_battery", "gauge"},
+      {"trinet_ups_battery_seconds_remaining", "gauge"},
+      {"trinet_ups_battery_charge_ratio", "gauge"},
+      {"trinet_ups_output_load_ratio", "gauge"},
+      {"trinet_ups_seconds_on_battery", "gauge"},
+      {"trinet_ups_input_voltage_volts", "gauge"},
+      {"trinet_sensor_temperature_celsius", "gauge"},
+      {"trinet_sensor_humidity_ratio", "gauge"},
+      {"trinet_poll_cycle_duration_seconds", "gauge"},
+      {"trinet_discovery_cycle_duration_seconds", "gauge"},
+      {"trinet_poll_interval_seconds", "gauge"},
+      {"trinet_snmp_requests_total", "counter"},
+      {"trinet_poll_cycles_total", "counter"},
+      {"trinet_discovery_cycles_total", "counter"},
+      {"trinet_build_info", "gauge"},
+  };
+  EXPECT_EQ(e.type, expected);
+  std::set<std::string> names;
+  for (const auto& [name, type] : expected) {
+    names.insert(name);
+    EXPECT_GT(e.help.count(name) ? e.help.at(name).size() : 0, 20u) << name;
+  }
+  EXPECT_EQ(e.Names(), names);  // every family has series, and no others exist
+}
+
+TEST(Metrics, DeviceFamiliesCoverRegisteredPolledDevicesOnly) {
+  const Exposition e = Parse(Render(MakeSnapshot()));
+  const auto up = [](std::string device, std::string network, std::string role) {
+    return LabelSet{{"device", device},
+                    {"network", network},
+                    {"platform", "city"},
+                    {"room", "dc1"},
+                    {"role", role}};
+  };
+  EXPECT_THAT(e.LabelsOf("trinet_device_up"),
+              ElementsAre(up("acc-9", "internal", "access"), up("core-1", "internal", "core"),
+                          up("fw-ext", "external", "egress"), up("ups-1", "internal", "ups")));
+  EXPECT_EQ(e.Value("trinet_device_up", up("core-1", "internal", "core")), 1);
+  EXPECT_EQ(e.Value("trinet_device_up", up("acc-9", "internal", "access")), 0);
+  EXPECT_THAT(e.LabelsOf("trinet_device_down_info"),
+              ElementsAre(LabelSet{{"device", "acc-9"},
+                                   {"reason", "timeout: no response after 3 retries"}}));
+  EXPECT_EQ(e.Value("trinet_device_down_info", e.LabelsOf("trinet_device_down_info")[0]), 1);
+  EXPECT_EQ(e.Value("trinet_device_poll_duration_seconds", Dev("core-1")), 0.25);
+  EXPECT_EQ(e.Value("trinet_device_poll_duration_seconds", Dev("acc-9")), 3);
+  EXPECT_EQ(e.Value("trinet_device_last_poll_timestamp_seconds", Dev("ups-1")), 1700000002);
+  EXPECT_EQ(e.Of("trinet_device_poll_duration_seconds").size(), 4u);
+  EXPECT_EQ(e.Of("trinet_device_last_poll_timestamp_seconds").size(), 4u);
+  for (const auto& s : e.samples) {  // neither the unregistered nor the unpolled device
+    EXPECT_NE(s.labels.count("device") ? s.labels.at("device") : "", "rogue") << s.name;
+    EXPECT_NE(s.labels.count("device") ? s.labels.at("device") : "", "cam-1") << s.name;
+  }
+}
+
+TEST(Metrics, DownDeviceWithoutReasonSaysUnknown) {
+  Snapshot s = MakeSnapshot();
+  s.devices["acc-9"].reason.clear();
+  const Exposition e = Parse(Render(s));
+  EXPECT_TRUE(e.Has("trinet_device_down_info", {{"device", "acc-9"}, {"reason", "unknown"}}));
+}
+
+TEST(Metrics, InterfaceFamilies) {
+  const Exposition e = Parse(Render(MakeSnapshot()));
+  const LabelSet gi1 = If("core-1", "Gi0/1", "internal");
+  const LabelSet gi1dup = If("core-1", "Gi0/1#2", "internal");
+  EXPECT_EQ(e.Value("trinet_interface_oper_up", gi1), 1);
+  EXPECT_EQ(e.Value("trinet_interface_admin_up", gi1), 1);
+  EXPECT_EQ(e.Value("trinet_interface_speed_bytes", gi1), 125000000);  // 1 Gbit/s
+  EXPECT_EQ(e.Value("trinet_interface_receive_bytes_total", gi1), 1000);
+  EXPECT_EQ(e.Value("trinet_interface_transmit_bytes_total", gi1), 2000);
+  EXPECT_EQ(e.Value("trinet_interface_receive_bytes_total", gi1dup), 2000);
+  EXPECT_EQ(e.Value("trinet_interface_transmit_bytes_total", gi1dup), 4000);
+  EXPECT_EQ(e.Value("trinet_interface_errors_total", With(gi1, "direction", "receive")), 1);
+  EXPECT_EQ(e.Value("trinet_interface_errors_total", With(gi1, "direction", "transmit")), 2);
+  EXPECT_EQ(e.Value("trinet_interface_discards_total", With(gi1, "direction", "receive")), 3);
+  EXPECT_EQ(e.Value("trinet_interface_discards_total", With(gi1, "direction", "transmit")), 4);
+
+  const LabelSet shut = If("core-1", "Gi0/3", "internal");
+  EXPECT_EQ(e.Value("trinet_interface_admin_up", shut), 0);
+  EXPECT_EQ(e.Value("trinet_interface_oper_up", shut), 0);
+
+  // Values the snapshot lacks are left out, not written as 0.
+  const LabelSet vlan = If("core-1", "Vlan10", "internal");
+  EXPECT_EQ(e.Value("trinet_interface_oper_up", vlan), 1);
+  EXPECT_EQ(e.Value("trinet_interface_receive_bytes_total", vlan), 77);
+  for (const char* name : {"trinet_interface_admin_up", "trinet_interface_speed_bytes",
+                           "trinet_interface_transmit_bytes_total"}) {
+    EXPECT_FALSE(e.Has(name, vlan)) << name;
+  }
+  EXPECT_FALSE(e.Has("trinet_interface_errors_total", With(vlan, "direction", "receive")));
+  EXPECT_FALSE(e.Has("trinet_interface_discards_total", With(vlan, "direction", "transmit")));
+
+  // A down device's interfaces are rendered as the snapshot has them.
+  EXPECT_EQ(e.Value("trinet_interface_oper_up", If("acc-9", "Gi0/1", "internal")), 1);
+  // Every interface series: core-1 4, fw-ext 4, acc-9 1; the rogue device's none.
+  EXPECT_EQ(e.Of("trinet_interface_oper_up").size(), 9u);
+  EXPECT_EQ(e.Of("trinet_interface_errors_total").size(), 2u * 8);
+  EXPECT_FALSE(e.Has("trinet_interface_oper_up", If("rogue", "eth0", "internal")));
+}
+
+TEST(Metrics, DuplicateInterfaceNamesGetUniqueLabels) {
+  Snapshot s = MakeSnapshot();
+  auto& ifs = s.devices["core-1"].interfaces;
+  // Listed before ifIndex 1: the lowest ifIndex still keeps the plain name.
+  ifs.insert(ifs.begin(), Interface(7, "Gi0/1"));
+  ifs.push_back(Interface(8, "Gi0/1#2"));  // a real name equal to a suffixed one
+  ifs.push_back(Interface(9, "Gi0/1#2"));
+  ifs.push_back(Interface(2, "Gi0/1"));  // the same ifIndex and name twice (broken agent)
+  const Exposition e = Parse(Render(s));
+  EXPECT_THAT(DuplicateSeries(e), IsEmpty());
+  std::set<std::string> core;
+  for (const auto& l : e.LabelsOf("trinet_interface_oper_up")) {
+    if (l.at("device") == "core-1") core.insert(l.at("ifname"));
+  }
+  EXPECT_EQ(core, (std::set<std::string>{"Gi0/1", "Gi0/1#7", "Gi0/1#2#2", "Gi0/1#2", "Gi0/1#2#9",
+                                         "Gi0/1#2#2#2", "Gi0/3", "Vlan10"}));
+  EXPECT_EQ(e.Value("trinet_interface_receive_bytes_total", If("core-1", "Gi0/1", "internal")),
+            1000);
+  EXPECT_EQ(e.Value("trinet_interface_receive_bytes_total", If("core-1", "Gi0/1#7", "internal")),
+            7000);
+  // The real "Gi0/1#2" keeps its name; the renamed ifIndex 2 steps aside.
+  EXPECT_EQ(e.Value("trinet_interface_receive_bytes_total", If("core-1", "Gi0/1#2", "internal")),
+            8000);
+  EXPECT_EQ(Promtool(Render(s)).exit_code, 0);
+}
+
+TEST(Metrics, NoDuplicateSeriesAnywhere) {
+  const Exposition e = Parse(Render(MakeSnapshot()));
+  EXPECT_THAT(DuplicateSeries(e), IsEmpty());
+}
+
+TEST(Metrics, EgressMatchesByIfNameThenIfDescr) {
+  const Exposition e = Parse(Render(MakeSnapshot()));
+  EXPECT_THAT(e.LabelsOf("trinet_egress_up"),
+              ElementsAre(Exit("exit-name"), Exit("exit-descr"), Exit("exit-oper-down"),
+                          Exit("exit-missing"), Exit("exit-device-down")));
+  // ifName ge-0/0/0 (ifIndex 10) wins over ifDescr ge-0/0/0 (ifIndex 5, listed first).
+  EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-name")), 1);
+  EXPECT_EQ(e.Value("trinet_egress_receive_bytes_total", Exit("exit-name")), 123456789);
+  EXPECT_EQ(e.Value("trinet_egress_transmit_bytes_total", Exit("exit-name")), 987654321);
+  EXPECT_EQ(e.Value("trinet_egress_speed_bytes", Exit("exit-name")), 1.25e9);
+  // No ifName "WAN uplink 2": the ifDescr of ge-0/0/1.
+  EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-descr")), 1);
+  EXPECT_EQ(e.Value("trinet_egress_receive_bytes_total", Exit("exit-descr")), 111);
+  EXPECT_EQ(e.Value("trinet_egress_transmit_bytes_total", Exit("exit-descr")), 222);
+  EXPECT_EQ(e.Value("trinet_egress_speed_bytes", Exit("exit-descr")), 1e8);
+  // Interface found but not oper up.
+  EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-oper-down")), 0);
+  EXPECT_TRUE(e.Has("trinet_egress_receive_bytes_total", Exit("exit-oper-down")));
+  // Interface missing: up 0 and no traffic series.
+  EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-missing")), 0);
+  EXPECT_FALSE(e.Has("trinet_egress_receive_bytes_total", Exit("exit-missing")));
+  EXPECT_FALSE(e.Has("trinet_egress_speed_bytes", Exit("exit-missing")));
+  // Interface up but the device did not answer.
+  EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-device-down")), 0);
+}
+
+TEST(Metrics, EgressOfAnUnpolledDeviceIsDown) {
+  Snapshot s = MakeSnapshot();
+  s.devices.erase("fw-ext");
+  const Exposition e = Parse(Render(s));
+  EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-name")), 0);
+  EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-descr")), 0);
+  EXPECT_FALSE(e.Has("trinet_egress_receive_bytes_total", Exit("exit-name")));
+  EXPECT_EQ(e.Of("trinet_egress_up").size(), 5u);
+}
+
+TEST(Metrics, RoomCountsEveryRoomOfTheRegister) {
+  const Exposition e = Parse(Render(MakeSnapshot()));
+  EXPECT_THAT(e.LabelsOf("trinet_room_devices"), ElementsAre(kDc1, kTax));
+  EXPECT_THAT(e.LabelsOf("trinet_room_devices_up"), ElementsAre(kDc1, kTax));
+  EXPECT_EQ(e.Value("trinet_room_devices", kDc1), 5);     // cam-1 counts though never polled
+  EXPECT_EQ(e.Value("trinet_room_devices_up", kDc1), 3);  // core-1, fw-ext, ups-1
+  EXPECT_EQ(e.Value("trinet_room_devices", kTax), 0);
+  EXPECT_EQ(e.Value("trinet_room_devices_up", kTax), 0);
+}
+
+TEST(Metrics, UpsAndSensors) {
+  const Exposition e = Parse(Render(MakeSnapshot()));
+  EXPECT_EQ(e.Value("trinet_ups_on_battery", kUps), 1);
+  EXPECT_EQ(e.Value("trinet_ups_battery_seconds_remaining", kUps), 750);  // 12.5 minutes
+  EXPECT_EQ(e.Value("trinet_ups_battery_charge_ratio", kUps), 0.8);
+  EXPECT_EQ(e.Value("trinet_ups_output_load_ratio", kUps), 0.35);
+  EXPECT_EQ(e.Value("trinet_ups_seconds_on_battery", kUps), 90);
+  EXPECT_EQ(e.Value("trinet_ups_input_voltage_volts", kUps), 0);
+  EXPECT_EQ(e.Of("trinet_ups_on_battery").size(), 1u);
+
+  const auto sensor = [](std::string name) {
+    return LabelSet{{"device", "ups-1"}, {"room", "dc1"}, {"sensor", name}};
+  };
+  EXPECT_THAT(e.LabelsOf("trinet_sensor_temperature_celsius"),
+              ElementsAre(sensor("Inlet"), sensor("Inlet#2")));
+  EXPECT_EQ(e.Value("trinet_sensor_temperature_celsius", sensor("Inlet")), 23.5);
+  EXPECT_EQ(e.Value("trinet_sensor_temperature_celsius", sensor("Inlet#2")), 24);
+  EXPECT_THAT(e.LabelsOf("trinet_sensor_humidity_ratio"), ElementsAre(sensor("Inlet")));
+  EXPECT_EQ(e.Value("trinet_sensor_humidity_ratio", sensor("Inlet")), 0.45);
+}
+
+TEST(Metrics, UpsValuesTheAgentLacksAreLeftOut) {
+  Snapshot s = MakeSnapshot();
+  s.devices["ups-1"].ups = UpsSnapshot{};
+  s.devices["ups-1"].ups->on_battery = false;
+  const Exposition e = Parse(Render(s));
+  EXPECT_EQ(e.Value("trinet_ups_on_battery", kUps), 0);
+  EXPECT_FALSE(e.Has("trinet_ups_battery_seconds_remaining", kUps));
+  EXPECT_FALSE(e.Has("trinet_ups_input_voltage_volts", kUps));
+  EXPECT_EQ(Promtool(Render(s)).output, "");  // families without series are not written
+}
+
+TEST(Metrics, SelfFamilies) {
+  const Exposition e = Parse(Render(MakeSnapshot()));
+  EXPECT_EQ(e.Value("trinet_poll_cycle_duration_seconds"), 4.5);
+  EXPECT_EQ(e.Value("trinet_discovery_cycle_duration_seconds"), 30);
+  EXPECT_EQ(e.Value("trinet_poll_interval_seconds"), 60);
+  EXPECT_THAT(e.LabelsOf("trinet_snmp_requests_total"),
+              ElementsAre(LabelSet{{"result", "auth_failure"}}, LabelSet{{"result", "ok"}},
+                          LabelSet{{"result", "timeout"}}));
+  EXPECT_EQ(e.Value("trinet_snmp_requests_total", {{"result", "ok"}}), 1000);
+  EXPECT_EQ(e.Value("trinet_snmp_requests_total", {{"result", "timeout"}}), 7);
+  EXPECT_EQ(e.Value("trinet_poll_cycles_total"), 42);
+  EXPECT_EQ(e.Value("trinet_discovery_cycles_total"), 3);
+  EXPECT_THAT(e.LabelsOf("trinet_build_info"), ElementsAre(LabelSet{{"version", "0.1.0"}}));
+  EXPECT_EQ(e.Value("trinet_build_info", {{"version", "0.1.0"}}), 1);
+}
+
+TEST(Metrics, EmptyHolderGivesOnlySelfFamilies) {
+  SnapshotHolder holder;
+  const Exposition e = Parse(Serialize(SnapshotCollectable(holder).Collect()));
+  EXPECT_EQ(e.Names(),
+            (std::set<std::string>{"trinet_poll_cycle_duration_seconds",
+                                   "trinet_discovery_cycle_duration_seconds",
+                                   "trinet_poll_interval_seconds", "trinet_poll_cycles_total",
+                                   "trinet_discovery_cycles_total", "trinet_build_info"}));
+  EXPECT_EQ(e.Value("trinet_build_info", {{"version", "unknown"}}), 1);
+  holder.Publish(nullptr);
+  EXPECT_EQ(Parse(Serialize(SnapshotCollectable(holder).Collect())).Names(), e.Names());
+}
+
+TEST(Metrics, VanishedDevicesAndInterfacesVanishFromTheOutput) {
+  SnapshotHolder holder;
+  const SnapshotCollectable collectable(holder);
+  Snapshot s = MakeSnapshot();
+  holder.Publish(std::make_shared<const Snapshot>(s));
+  Exposition e = Parse(Serialize(collectable.Collect()));
+  ASSERT_TRUE(e.Has("trinet_device_poll_duration_seconds", Dev("ups-1")));
+  ASSERT_TRUE(e.Has("trinet_interface_oper_up", If("core-1", "Vlan10", "internal")));
+
+  s.devices.erase("ups-1");
+  s.devices["core-1"].interfaces.pop_back();  // Vlan10
+  holder.Publish(std::make_shared<const Snapshot>(s));
+  e = Parse(Serialize(collectable.Collect()));
+  for (const auto& sample : e.samples) {
+    EXPECT_FALSE(sample.labels.count("device") && sample.labels.at("device") == "ups-1")
+        << sample.name;
+    EXPECT_FALSE(sample.labels.count("ifname") && sample.labels.at("ifname") == "Vlan10")
+        << sample.name;
+  }
+  EXPECT_FALSE(e.Names().contains("trinet_ups_on_battery"));
+  EXPECT_FALSE(e.Names().contains("trinet_sensor_temperature_celsius"));
+  EXPECT_EQ(e.Value("trinet_room_devices", kDc1), 5);  // still registered
+  EXPECT_EQ(e.Value("trinet_room_devices_up", kDc1), 2);
+  EXPECT_TRUE(e.Has("trinet_interface_oper_up", If("core-1", "Gi0/1", "internal")));
+}
+
+std::set<std::string> InterfaceDevices(const Exposition& e) {
+  std::set<std::string> out;
+  for (const auto& s : e.samples) {
+    if (s.name.rfind("trinet_interface_", 0) == 0) out.insert(s.labels.at("device"));
+  }
+  return out;
+}
+
+TEST(Metrics, CardinalityOptions) {
+  const Snapshot s = MakeSnapshot();
+  MetricsOptions roles;
+  roles.interface_roles = {"egress", "access"};
+  Exposition e = Parse(Render(s, roles));
+  EXPECT_EQ(InterfaceDevices(e), (std::set<std::string>{"acc-9", "fw-ext"}));
+  // Other families are not affected.
+  EXPECT_EQ(e.Of("trinet_device_up").size(), 4u);
+  EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-name")), 1);
+
+  MetricsOptions admin;
+  admin.drop_admin_down_interfaces = true;
+  e = Parse(Render(s, admin));
+  EXPECT_FALSE(e.Has("trinet_interface_oper_up", If("core-1", "Gi0/3", "internal")));
+  EXPECT_TRUE(e.Has("trinet_interface_oper_up", If("core-1", "Vlan10", "internal")));  // unknown
+  EXPECT_EQ(e.Of("trinet_interface_oper_up").size(), 8u);
+
+  MetricsOptions cap;
+  cap.max_interfaces_per_device = 2;
+  e = Parse(Render(s, cap));
+  std::map<std::string, std::set<std::string>> kept;
+  for (const auto& l : e.LabelsOf("trinet_interface_oper_up"))
+    kept[l.at("device")].insert(l.at("ifname"));
+  EXPECT_EQ(kept["core-1"], (std::set<std::string>{"Gi0/1", "Gi0/1#2"}));
+  EXPECT_EQ(kept["fw-ext"], (std::set<std::string>{"mgmt0", "ge-0/0/0"}));
+  EXPECT_EQ(kept["acc-9"], (std::set<std::string>{"Gi0/1"}));
+  // The cap counts after the admin filter; labels do not depend on what is dropped.
+  cap.drop_admin_down_interfaces = true;
+  cap.max_interfaces_per_device = 3;
+  e = Parse(Render(s, cap));
+  kept.clear();
+  for (const auto& l : e.LabelsOf("trinet_interface_oper_up"))
+    kept[l.at("device")].insert(l.at("ifname"));
+  EXPECT_EQ(kept["core-1"], (std::set<std::string>{"Gi0/1", "Gi0/1#2", "Vlan10"}));
+  // Egress families do not depend on the interface options.
+  EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-descr")), 1);
+
+  MetricsOptions none;
+  none.max_interfaces_per_device = 0;
+  e = Parse(Render(s, none));
+  EXPECT_THAT(InterfaceDevices(e), IsEmpty());
+  EXPECT_EQ(e.Value("trinet_egress_receive_bytes_total", Exit("exit-name")), 123456789);
+  EXPECT_EQ(Promtool(Serialize(SnapshotCollectable(SnapshotHolder{}, none).Collect())).exit_code,
+            0);
+}
+
+// ---- the endpoint --------------------------------------------------------------------------
+
+/// GET `path` from 127.0.0.1:`port` over HTTP/1.0; the whole response, headers included.
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  timeval timeout{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    throw std::runtime_error("connect failed");
+  }
+  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  if (send(fd, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
+    close(fd);
+    throw std::runtime_error("send failed");
+  }
+  std::string response;
+  char buf[4096];
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) response.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return response;
+}
+
+TEST(Metrics, ServerServesTheSnapshotOnLoopback) {
+  SnapshotHolder holder;
+  MetricsServer server("127.0.0.1:0", holder);  // port 0: a free port
+  ASSERT_GT(server.port(), 0);
+  EXPECT_EQ(server.bind_address(), "127.0.0.1:0");
+
+  std::string response = HttpGet(server.port(), "/metrics");
+  EXPECT_THAT(response, HasSubstr(" 200 "));
+  EXPECT_THAT(response, HasSubstr("trinet_build_info{version=\"unknown\"} 1"));
+  EXPECT_THAT(response, ::testing::Not(HasSubstr("trinet_device_up")));
+
+  holder.Publish(std::make_shared<const Snapshot>(MakeSnapshot()));  // seen at the next scrape
+  response = HttpGet(server.port(), "/metrics");
+  const auto body_at = response.find("\r\n\r\n");
+  ASSERT_NE(body_at, std::string::npos) << response;
+  const std::string body = response.substr(body_at + 4);
+  const Exposition e = Parse(body);
+  EXPECT_EQ(e.Value("trinet_room_devices_up", kDc1), 3);
+  EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-name")), 1);
+  const auto r = Promtool(body);  // prometheus-cpp's own exposer_* families included
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+
+  EXPECT_THAT(HttpGet(server.port(), "/other"), HasSubstr(" 404 "));
+}
+
+TEST(Metrics, ServerThatCannotListenThrowsNamingTheAddress) {
+  SnapshotHolder holder;
+  MetricsServer first("127.0.0.1:0", holder);
+  const std::string taken = "127.0.0.1:" + std::to_string(first.port());
+  try {
+    MetricsServer second(taken, holder);
+    FAIL() << "listened twice on " << taken;
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("\"" + taken + "\""));
+    EXPECT_THAT(e.what(), HasSubstr("cannot bind"));  // civetweb's own reason
+  }
+  EXPECT_THROW(MetricsServer("not an address", holder), std::runtime_error);
+  EXPECT_THROW(MetricsServer("192.0.2.1:0", holder), std::runtime_error);  // not ours to bind
+  // The first server still serves.
+  EXPECT_THAT(HttpGet(first.port(), "/metrics"), HasSubstr("trinet_build_info"));
+}
+
+}  // namespace
+}  // namespace trinet::metrics

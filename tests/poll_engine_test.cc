@@ -36,7 +36,7 @@ PollJob Job(const std::string& device, const std::string& version = "2c", int po
   job.target.credential.version = version;
   job.target.credential.community = "public";
   job.scalars = {kSysName, kSysUpTime};
-  job.walks = {{"ifTable", {kIfDescr, kIfOper}, 10000}};
+  job.walks = {{"ifTable", {kIfDescr, kIfOper}, 10000, ""}};
   return job;
 }
 
@@ -105,7 +105,7 @@ TEST(PollEngine, NeverMoreThanTheCapInFlightPerDevice) {
   FakeTransport t;
   t.AddAgent("127.0.0.1", 161, Switch(10));
   PollJob job = Job("sw1");
-  for (int i = 0; i < 6; ++i) job.walks.push_back({"w" + std::to_string(i), {kIfOper}, 10000});
+  for (int i = 0; i < 6; ++i) job.walks.push_back({"w" + std::to_string(i), {kIfOper}, 10000, ""});
   auto r = PollOne(t, job, {.per_device_in_flight = 2, .max_repetitions = 3});
   EXPECT_TRUE(r.reachable);
   EXPECT_EQ(t.max_in_flight_per_device(), 2);
@@ -180,7 +180,7 @@ TEST(PollEngine, DeadDeviceCostsOneRoundOfTimeouts) {
   agent.dead = true;
   t.AddAgent("127.0.0.1", 161, agent);
   PollJob job = Job("dead");
-  for (int i = 0; i < 10; ++i) job.walks.push_back({"w" + std::to_string(i), {kIfOper}, 10000});
+  for (int i = 0; i < 10; ++i) job.walks.push_back({"w" + std::to_string(i), {kIfOper}, 10000, ""});
   auto r = PollOne(t, job);
   EXPECT_FALSE(r.reachable);
   EXPECT_EQ(r.error, "timeout: no response from 127.0.0.1:161");
