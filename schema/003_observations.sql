@@ -65,7 +65,7 @@ CREATE TABLE walks (
   walk         TEXT NOT NULL,
   completed_at INTEGER NOT NULL,
   end          TEXT NOT NULL,  -- complete, row cap, timeout, …
-  rows         INTEGER NOT NULL,
+  varbinds     INTEGER NOT NULL,  -- values read
   PRIMARY KEY (device, walk)
 ) STRICT, WITHOUT ROWID;
 

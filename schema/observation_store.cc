@@ -59,9 +59,9 @@ void WriteObservations(sql::Database& db, const std::vector<DeviceObservation>& 
       "value = excluded.value, last_seen = excluded.last_seen");
   sql::Statement walk(
       db,
-      "INSERT INTO walks (device, walk, completed_at, end, rows) VALUES (?1, ?2, ?3, ?4, ?5) "
+      "INSERT INTO walks (device, walk, completed_at, end, varbinds) VALUES (?1, ?2, ?3, ?4, ?5) "
       "ON CONFLICT (device, walk) DO UPDATE SET completed_at = excluded.completed_at, "
-      "end = excluded.end, rows = excluded.rows");
+      "end = excluded.end, varbinds = excluded.varbinds");
   sql::Statement health(
       db,
       "INSERT INTO health (device, key, value, updated_at) VALUES (?1, ?2, ?3, ?4) "
@@ -104,7 +104,7 @@ void WriteObservations(sql::Database& db, const std::vector<DeviceObservation>& 
     }
     for (const auto& w : o.walks) {
       walk.Bind(1, o.device).Bind(2, w.walk).Bind(3, o.observed_at).Bind(4, w.end);
-      walk.Bind(5, w.rows).Run();
+      walk.Bind(5, w.varbinds).Run();
     }
     for (const auto& [key, value] : o.health) {
       health.Bind(1, o.device).Bind(2, key).Bind(3, value).Bind(4, o.observed_at).Run();

@@ -36,7 +36,7 @@ struct FactRow {
 struct WalkRow {
   std::string walk;
   std::string end;
-  std::int64_t rows = 0;
+  std::int64_t varbinds = 0;  ///< values read
 };
 
 /// One device's observations from one poll or discovery.

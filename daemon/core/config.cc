@@ -1,0 +1,109 @@
+#include "core/config.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+
+#include "core/log.h"
+#include "register/ip.h"
+#include "register/register.h"
+
+namespace trinet {
+
+bool ParseListenAddress(const std::string& text, std::string* host, int* port, std::string* error) {
+  auto m = ParseManagementAddress(text, error);
+  if (!m) return false;
+  if (text.find(':') == std::string::npos || (text.front() == '[' && text.find("]:") == std::string::npos)) {
+    *error = "'" + text + "' needs a port, e.g. 127.0.0.1:9870";
+    return false;
+  }
+  *host = m->host;
+  *port = m->port;
+  return true;
+}
+
+ConfigLoad LoadDaemonConfig(int argc, const char* const* argv) {
+  DaemonConfig c;
+  const char* env = std::getenv("TRINET_DB");
+  c.db = env && *env ? std::filesystem::path(env) : std::filesystem::path("var") / "trinet.db";
+
+  CLI::App app{
+      "trinetd: polls every registered device over SNMP, keeps what it observes in the store "
+      "and serves it to Prometheus at /metrics.",
+      "trinetd"};
+  app.set_config("--config", "", "Config file (TOML or INI) with the same keys as the flags");
+  app.add_option("--db", c.db, "SQLite database (default: $TRINET_DB, else ./var/trinet.db)");
+  app.add_option("--listen", c.listen, "Address for /metrics")->capture_default_str();
+  int poll = 60, discovery = 900, backoff_base = 60, backoff_max = 900;
+  double timeout = 2.0;
+  app.add_option("--poll-interval", poll, "Seconds between polls (interfaces, UPS, sensors)")
+      ->capture_default_str()->check(CLI::Range(1, 86400));
+  app.add_option("--discovery-interval", discovery,
+                 "Seconds between discoveries (addresses, routes, neighbours, …)")
+      ->capture_default_str()->check(CLI::Range(10, 7 * 86400));
+  app.add_option("--timeout", timeout, "Seconds to wait for one SNMP reply")
+      ->capture_default_str()->check(CLI::Range(0.05, 60.0));
+  app.add_option("--retries", c.retries, "Retries of an unanswered request")
+      ->capture_default_str()->check(CLI::Range(0, 10));
+  app.add_option("--per-device-requests", c.per_device_requests,
+                 "Requests in flight to one agent at most (never flood a device)")
+      ->capture_default_str()->check(CLI::Range(1, 16));
+  app.add_option("--max-devices-in-flight", c.max_devices_in_flight, "Devices polled at once")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  app.add_option("--max-repetitions", c.max_repetitions, "GETBULK max-repetitions")
+      ->capture_default_str()->check(CLI::Range(1, 200));
+  app.add_option("--max-table-rows", c.max_table_rows, "Rows read per table column at most")
+      ->capture_default_str()->check(CLI::Range(1, 10000000));
+  app.add_option("--backoff-base", backoff_base,
+                 "Seconds before an unreachable device is tried again (doubles each failure)")
+      ->capture_default_str()->check(CLI::Range(1, 86400));
+  app.add_option("--backoff-max", backoff_max, "Longest retry delay for an unreachable device")
+      ->capture_default_str()->check(CLI::Range(1, 7 * 86400));
+  app.add_option("--networks", c.networks,
+                 "Networks this instance polls (external, internal, classified; default all). "
+                 "Run one instance per network so the monitor never joins them.")
+      ->check(CLI::IsMember(enums::kNetworkIds))
+      ->delimiter(',');
+  app.add_option("--log-level", c.log_level, "debug, info, warning or error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
+  app.add_flag("--check-config", c.check_config, "Validate the settings and the register, then exit");
+  app.add_flag("--once", c.once,
+               "Run one discovery and one poll, print a summary and exit (no /metrics)");
+
+  ConfigLoad out;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out.message = app.help();
+    return out;
+  } catch (const CLI::ParseError& e) {
+    out.exit_code = 2;
+    out.message = std::string("trinetd: ") + e.what() + "\nRun with --help for the options.";
+    return out;
+  }
+  c.poll_interval = std::chrono::seconds(poll);
+  c.discovery_interval = std::chrono::seconds(discovery);
+  c.timeout = std::chrono::milliseconds(static_cast<long>(timeout * 1000));
+  c.backoff_base = std::chrono::seconds(backoff_base);
+  c.backoff_max = std::chrono::seconds(backoff_max);
+  if (auto* opt = app.get_option_no_throw("--config"); opt && opt->count() > 0) {
+    c.config_file = opt->as<std::string>();
+  }
+
+  std::string host, error;
+  int port = 0;
+  if (!ParseListenAddress(c.listen, &host, &port, &error)) {
+    out.exit_code = 2;
+    out.message = "trinetd: --listen: " + error;
+    return out;
+  }
+  if (c.backoff_max < c.backoff_base) {
+    out.exit_code = 2;
+    out.message = "trinetd: --backoff-max must not be shorter than --backoff-base";
+    return out;
+  }
+  out.config = std::move(c);
+  return out;
+}
+
+}  // namespace trinet

@@ -1,0 +1,46 @@
+#pragma once
+// trinetd's settings: command-line flags, optionally from a config file (TOML or INI, via
+// CLI11). Every value is validated when loaded, so a running daemon never meets a bad one;
+// SIGHUP loads the file again and keeps the old settings if the new ones are invalid.
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace trinet {
+
+struct DaemonConfig {
+  std::filesystem::path db;            ///< default $TRINET_DB, else ./var/trinet.db
+  std::string listen = "127.0.0.1:9870";  ///< /metrics address
+  std::optional<std::filesystem::path> config_file;
+  std::chrono::seconds poll_interval{60};
+  std::chrono::seconds discovery_interval{900};
+  std::chrono::milliseconds timeout{2000};  ///< per SNMP request
+  int retries = 1;
+  int per_device_requests = 2;        ///< requests in flight per agent
+  int max_devices_in_flight = 1000;   ///< devices polled at once
+  int max_repetitions = 25;           ///< GETBULK max-repetitions to start with
+  int max_table_rows = 10000;         ///< per column; routes, ARP and FDB can be huge
+  std::chrono::seconds backoff_base{60};   ///< first retry delay of an unreachable device
+  std::chrono::seconds backoff_max{900};   ///< longest retry delay
+  std::vector<std::string> networks;  ///< networks this instance polls; empty: all
+  std::string log_level = "info";
+  bool check_config = false;
+  bool once = false;
+};
+
+struct ConfigLoad {
+  std::optional<DaemonConfig> config;  ///< set when the command line and file are valid
+  int exit_code = 0;    ///< when config is empty: 0 after --help, 2 for a usage error
+  std::string message;  ///< help text or the error, to print as it is
+};
+
+/// Parses argv (and the --config file it names). Pure but for reading that file.
+ConfigLoad LoadDaemonConfig(int argc, const char* const* argv);
+
+/// "host:port" split and checked; IPv6 as [addr]:port.
+bool ParseListenAddress(const std::string& text, std::string* host, int* port, std::string* error);
+
+}  // namespace trinet

@@ -1,0 +1,231 @@
+#include "core/daemon.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include "core/log.h"
+#include "core/poller.h"
+#include "core/writer.h"
+#include "metrics/metrics.h"
+#include "register_store.h"
+#include "snmp/netsnmp_transport.h"
+
+#ifndef TRINET_VERSION
+#define TRINET_VERSION "0.0.0"
+#endif
+
+namespace trinet {
+namespace {
+
+// A register changes only through `trinetctl inventory apply`, and every apply that
+// changed something adds a row to register_applies: its newest id is the generation.
+std::int64_t RegisterGeneration(sql::Database& db) {
+  sql::Statement s(db, "SELECT coalesce(max(id), 0) FROM register_applies");
+  s.Step();
+  return s.Int(0);
+}
+
+size_t Watched(const Register& reg, const DaemonConfig& c) {
+  size_t n = 0;
+  for (const auto& d : reg.devices) {
+    n += c.networks.empty() ||
+         std::find(c.networks.begin(), c.networks.end(), d.network) != c.networks.end();
+  }
+  return n;
+}
+
+std::string Describe(const CycleSummary& s) {
+  std::ostringstream out;
+  out.precision(3);
+  out << (s.kind == CycleKind::kDiscovery ? "discovery" : "poll") << ": " << s.devices
+      << " devices, " << s.up << " up, " << s.down << " down";
+  if (s.backing_off) out << " (" << s.backing_off << " backing off)";
+  out << " in " << s.seconds << " s; requests " << s.stats.requests << " (ok " << s.stats.ok
+      << ", timeout " << s.stats.timeouts << ", auth failure " << s.stats.auth_failures
+      << ", tooBig " << s.stats.too_big << ")";
+  if (s.decode_issues) out << "; " << s.decode_issues << " values skipped as malformed";
+  if (s.stats.non_increasing) out << "; " << s.stats.non_increasing << " walks stopped at a loop";
+  if (s.stats.rows_capped) out << "; " << s.stats.rows_capped << " walks cut at the row cap";
+  if (s.interrupted) out << "; interrupted";
+  return out.str();
+}
+
+class Scheduler {
+ public:
+  Scheduler(DaemonConfig config, int argc, const char* const* argv, sql::Database& reader,
+            Poller& poller)
+      : config_(std::move(config)), argc_(argc), argv_(argv), reader_(reader), poller_(poller) {}
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+  }
+  void Reload() {
+    {
+      std::lock_guard lock(mu_);
+      reload_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  void Run() {
+    using Clock = std::chrono::steady_clock;
+    auto next_discovery = Clock::now();
+    auto next_poll = Clock::now();
+    const auto keep_going = [this] { return !stopping(); };
+    while (!stopping()) {
+      if (TakeReload()) ApplyReload();
+      auto reg = CurrentRegister();
+      const auto now = Clock::now();
+      if (now >= next_discovery) {
+        log::Info("cycle " + Describe(poller_.RunCycle(reg, CycleKind::kDiscovery, keep_going)));
+        next_discovery = now + config_.discovery_interval;
+        next_poll = now + config_.poll_interval;  // discovery read the interfaces too
+      } else if (now >= next_poll) {
+        auto summary = poller_.RunCycle(reg, CycleKind::kPoll, keep_going);
+        (summary.down ? log::Info : log::Debug)("cycle " + Describe(summary));
+        // A cycle longer than the interval starts the next one at once, not a backlog.
+        next_poll = std::max(now + config_.poll_interval, Clock::now());
+      }
+      std::unique_lock lock(mu_);
+      cv_.wait_until(lock, std::min(next_discovery, next_poll),
+                     [this] { return stop_ || reload_; });
+    }
+  }
+
+ private:
+  bool stopping() {
+    std::lock_guard lock(mu_);
+    return stop_;
+  }
+  bool TakeReload() {
+    std::lock_guard lock(mu_);
+    return std::exchange(reload_, false);
+  }
+
+  void ApplyReload() {
+    auto load = LoadDaemonConfig(argc_, argv_);
+    if (!load.config) {
+      log::Error("reload: settings not changed, the new ones are invalid: " + load.message);
+      return;
+    }
+    const DaemonConfig& c = *load.config;
+    if (c.db != config_.db || c.listen != config_.listen) {
+      log::Warning("reload: --db and --listen take effect only after a restart");
+    }
+    log::Level level;
+    if (log::ParseLevel(c.log_level, &level)) log::SetLevel(level);
+    config_ = c;
+    poller_.Configure(c);
+    log::Info("reload: settings applied");
+  }
+
+  std::shared_ptr<const Register> CurrentRegister() {
+    const auto generation = RegisterGeneration(reader_);
+    if (!reg_ || generation != generation_) {
+      reg_ = std::make_shared<const Register>(LoadRegister(reader_));
+      if (reg_ && generation_ != -1) log::Info("register changed: reloaded");
+      generation_ = generation;
+      if (Watched(*reg_, config_) == 0) {
+        log::Warning("the register has no device on the networks this instance polls; apply "
+                     "one with `trinetctl inventory apply FILE`");
+      }
+    }
+    return reg_;
+  }
+
+  DaemonConfig config_;
+  int argc_;
+  const char* const* argv_;
+  sql::Database& reader_;
+  Poller& poller_;
+  std::shared_ptr<const Register> reg_;
+  std::int64_t generation_ = -1;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool reload_ = false;
+};
+
+}  // namespace
+
+int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
+  log::Level level;
+  if (log::ParseLevel(config.log_level, &level)) log::SetLevel(level);
+
+  // Signals are taken by this thread alone (sigwait below); every thread started from here
+  // inherits the mask, so none of them is interrupted in the middle of a write.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  sql::Database reader = sql::Database::Open(config.db);
+  auto reg = std::make_shared<const Register>(LoadRegister(reader));
+  const size_t watched = Watched(*reg, config);
+
+  if (config.check_config) {
+    std::cout << "trinetd: settings valid; database " << config.db.string() << "; register: "
+              << reg->devices.size() << " devices, " << watched
+              << " on the networks this instance polls; /metrics on " << config.listen << "\n";
+    return 0;
+  }
+  if (config.once && watched == 0) {
+    std::cerr << "trinetd: no device to poll: the register in " << config.db.string()
+              << " has none on the networks this instance polls\n";
+    return 1;
+  }
+
+  ObservationWriter writer(config.db);
+  snmp::NetSnmpTransport transport;
+  SnapshotHolder snapshots;
+  Poller poller(transport, writer, snapshots, TRINET_VERSION, config);
+
+  if (config.once) {
+    const auto discovery = poller.RunCycle(reg, CycleKind::kDiscovery, {});
+    const auto poll = poller.RunCycle(reg, CycleKind::kPoll, {});
+    writer.Flush();
+    std::cout << "trinetd --once\n  " << Describe(discovery) << "\n  " << Describe(poll) << "\n";
+    for (const auto& [id, reason] : poll.down_devices) {
+      std::cout << "  down: " << id << ": " << reason << "\n";
+    }
+    std::cout << "  stored in " << config.db.string() << "\n";
+    return writer.batches_failed() ? 3 : 0;
+  }
+
+  metrics::MetricsServer metrics(config.listen, snapshots);
+  log::Info("trinetd " TRINET_VERSION " polling " + std::to_string(watched) +
+            " devices; /metrics on " + config.listen);
+  Scheduler scheduler(config, argc, argv, reader, poller);
+  std::thread loop([&scheduler] { scheduler.Run(); });
+  while (true) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      log::Info("SIGHUP: reloading settings");
+      scheduler.Reload();
+      continue;
+    }
+    log::Info(std::string("signal ") + (sig == SIGTERM ? "TERM" : "INT") +
+              ": finishing the current write, then exiting");
+    break;
+  }
+  scheduler.Stop();
+  loop.join();
+  writer.Stop();
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace trinet

@@ -1,0 +1,142 @@
+#include "core/poller.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <utility>
+
+#include "core/log.h"
+
+namespace trinet {
+namespace {
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void CountRequests(std::map<std::string, std::uint64_t>& out, const snmp::PollStats& s) {
+  out["ok"] += s.ok;
+  out["timeout"] += s.timeouts;
+  out["auth_failure"] += s.auth_failures;
+  out["send_failure"] += s.send_failures;
+  out["decode_failure"] += s.decode_failures;
+}
+
+}  // namespace
+
+Poller::Poller(snmp::Transport& transport, ObservationWriter& writer, SnapshotHolder& snapshots,
+               std::string version, const DaemonConfig& config)
+    : transport_(transport),
+      writer_(writer),
+      snapshots_(snapshots),
+      version_(std::move(version)),
+      config_(config),
+      backoff_(config.backoff_base, config.backoff_max) {
+  // Every result label exists from the start, so a rate over it is defined at once.
+  CountRequests(self_.snmp_requests, {});
+}
+
+void Poller::Configure(const DaemonConfig& config) {
+  config_ = config;
+  backoff_ = snmp::UnreachableBackoff(config.backoff_base, config.backoff_max);
+}
+
+bool Poller::Watched(const Device& d) const {
+  return config_.networks.empty() ||
+         std::find(config_.networks.begin(), config_.networks.end(), d.network) !=
+             config_.networks.end();
+}
+
+CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kind,
+                              const std::function<bool()>& keep_going) {
+  const auto started = std::chrono::steady_clock::now();
+  CycleSummary summary;
+  summary.kind = kind;
+  std::map<std::string, const Credential*> credentials;
+  for (const auto& c : reg->credentials) credentials[c.id] = &c;
+
+  // Devices that answered last time go first, those never polled next, known-dead ones
+  // last: a cycle's first minutes are spent where answers come back.
+  std::vector<const Device*> order;
+  for (const auto& d : reg->devices) {
+    if (Watched(d)) order.push_back(&d);
+  }
+  auto rank = [this](const Device* d) {
+    auto it = devices_.find(d->id);
+    return it == devices_.end() ? 1 : it->second.up ? 0 : 2;
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](const Device* a, const Device* b) { return rank(a) < rank(b); });
+  summary.devices = order.size();
+
+  snmp::PollEngine engine(
+      transport_, {.per_device_in_flight = config_.per_device_requests,
+                   .max_repetitions = config_.max_repetitions,
+                   .max_oids_per_request = 16,
+                   .max_devices_in_flight = static_cast<size_t>(config_.max_devices_in_flight)});
+  std::vector<DeviceObservation> batch;
+  const auto now = snmp::UnreachableBackoff::Clock::now();
+  for (const Device* d : order) {
+    if (!backoff_.ShouldPoll(d->id, now)) {
+      ++summary.backing_off;
+      ++summary.down;
+      auto& snap = devices_[d->id];
+      snap.id = d->id;
+      snap.up = false;
+      if (snap.reason.empty()) snap.reason = "unreachable; tried again after a back-off";
+      summary.down_devices.emplace_back(d->id, snap.reason);
+      continue;
+    }
+    auto job = BuildJob(*d, *credentials.at(d->credentials), kind, memory_[d->id], config_.timeout,
+                        config_.retries, static_cast<size_t>(config_.max_table_rows));
+    engine.Submit(std::move(job), [this, d, kind, &summary, &batch](snmp::PollResult&& r) {
+      const auto now_ms = NowMs();
+      DeviceOutput out = Observe(*d, r, kind, memory_[d->id], now_ms);
+      summary.stats += r.stats;
+      summary.decode_issues += out.decode_issues;
+      if (r.reachable) {
+        ++summary.up;
+        backoff_.RecordSuccess(d->id);
+      } else {
+        ++summary.down;
+        backoff_.RecordFailure(d->id, snmp::UnreachableBackoff::Clock::now());
+        summary.down_devices.emplace_back(d->id, r.error);
+        log::Debug("device " + d->id + " down: " + r.error);
+      }
+      devices_[d->id] = std::move(out.snapshot);
+      batch.push_back(std::move(out.observation));
+      if (batch.size() >= 500) writer_.Submit(std::exchange(batch, {}));
+    });
+  }
+  engine.Run(keep_going);
+  summary.interrupted = engine.pending() > 0;
+  writer_.Submit(std::move(batch));
+
+  // Devices no longer registered (or watched) leave the snapshot, so their series vanish.
+  std::set<std::string> ids;
+  for (const Device* d : order) ids.insert(d->id);
+  std::erase_if(devices_, [&](const auto& kv) { return !ids.count(kv.first); });
+  std::erase_if(memory_, [&](const auto& kv) { return !ids.count(kv.first); });
+
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  CountRequests(self_.snmp_requests, summary.stats);
+  self_.poll_interval_seconds = static_cast<double>(config_.poll_interval.count());
+  if (kind == CycleKind::kDiscovery) {
+    ++self_.discovery_cycles;
+    self_.discovery_cycle_duration_seconds = summary.seconds;
+  } else {
+    ++self_.poll_cycles;
+    self_.poll_cycle_duration_seconds = summary.seconds;
+  }
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->reg = reg;
+  snapshot->devices = devices_;
+  snapshot->self = self_;
+  snapshot->version = version_;
+  snapshots_.Publish(std::move(snapshot));
+  return summary;
+}
+
+}  // namespace trinet

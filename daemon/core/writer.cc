@@ -1,0 +1,91 @@
+#include "core/writer.h"
+
+#include <chrono>
+
+#include "core/log.h"
+
+namespace trinet {
+
+ObservationWriter::ObservationWriter(const std::filesystem::path& db)
+    : db_(sql::Database::Open(db)), thread_([this] { Loop(); }) {}
+
+ObservationWriter::~ObservationWriter() { Stop(); }
+
+void ObservationWriter::Submit(std::vector<DeviceObservation> batch) {
+  if (batch.empty()) return;
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(batch));
+  }
+  cv_.notify_all();
+}
+
+void ObservationWriter::Flush() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [this] { return (queue_.empty() && !busy_) || !thread_.joinable(); });
+}
+
+void ObservationWriter::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::uint64_t ObservationWriter::batches_written() const {
+  std::lock_guard lock(mu_);
+  return written_;
+}
+
+std::uint64_t ObservationWriter::batches_failed() const {
+  std::lock_guard lock(mu_);
+  return failed_;
+}
+
+void ObservationWriter::Loop() {
+  while (true) {
+    std::vector<DeviceObservation> batch;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and everything written
+      // Merge what queued up meanwhile: fewer, larger transactions under load.
+      batch = std::move(queue_.front());
+      queue_.pop_front();
+      while (!queue_.empty() && batch.size() < 5000) {
+        auto& next = queue_.front();
+        batch.insert(batch.end(), std::make_move_iterator(next.begin()),
+                     std::make_move_iterator(next.end()));
+        queue_.pop_front();
+      }
+      busy_ = true;
+    }
+    bool ok = false;
+    // A busy database (an auditor's long read, a backup) is retried; anything else is a bug
+    // or a broken disk, logged and counted, and the batch is dropped rather than retried
+    // forever while new observations pile up behind it.
+    for (int attempt = 1; attempt <= 3 && !ok; ++attempt) {
+      try {
+        WriteObservations(db_, batch);
+        ok = true;
+      } catch (const sql::Error& e) {
+        log::Error(std::string("writer: batch of ") + std::to_string(batch.size()) +
+                   " observations not written (attempt " + std::to_string(attempt) + "): " +
+                   e.what());
+        if ((e.code() & 0xff) != SQLITE_BUSY && (e.code() & 0xff) != SQLITE_LOCKED) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      busy_ = false;
+      (ok ? written_ : failed_) += 1;
+    }
+    cv_.notify_all();
+  }
+}
+
+}  // namespace trinet
