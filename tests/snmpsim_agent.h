@@ -65,6 +65,11 @@ struct SnmpsimOptions {
   /// its own kernel receive buffer (~200 queued requests with Linux defaults); spread bursts
   /// of many requests over several.
   int endpoints = 1;
+  /// Fixed loopback endpoints ("127.0.10.1:16101") to listen on instead of free ports, in
+  /// this order: the n-th is snmpsimd's transport 1.3.6.1.6.1.1.n, so a data file
+  /// "public/1.3.6.1.6.1.1.n.snmprec" answers community "public" on that endpoint only and
+  /// "1.3.6.1.6.1.1.n.snmprec" answers SNMPv3 requests with the empty context there.
+  std::vector<std::string> fixed_endpoints;
   /// How long the agent may take to index its data and start listening.
   std::chrono::milliseconds start_timeout{30'000};
 };
@@ -191,7 +196,9 @@ class SnmpsimAgent {
     fs::create_directories(data_);
     fs::create_directories(cache_);
     for (const auto& [community, text] : options.records) {
-      std::ofstream(data_ / (community + ".snmprec"), std::ios::binary) << text;
+      const auto file = data_ / (community + ".snmprec");
+      fs::create_directories(file.parent_path());
+      std::ofstream(file, std::ios::binary) << text;
     }
     for (const auto& file : options.files) {
       if (file.extension() == ".gz") {
@@ -215,7 +222,9 @@ class SnmpsimAgent {
       }
       chmod(root_.c_str(), 0755);
       chmod(data_.c_str(), 0755);
-      for (const auto& entry : fs::directory_iterator(data_)) chmod(entry.path().c_str(), 0644);
+      for (const auto& entry : fs::recursive_directory_iterator(data_)) {
+        chmod(entry.path().c_str(), entry.is_directory() ? 0755 : 0644);
+      }
       if (chown(cache_.c_str(), nobody->pw_uid, nogroup->gr_gid) != 0) {
         throw std::runtime_error(std::string("chown cache: ") + std::strerror(errno));
       }
@@ -225,8 +234,13 @@ class SnmpsimAgent {
   std::vector<std::string> Arguments(const SnmpsimOptions& options) const {
     std::vector<std::string> args = {kBinary, "--data-dir=" + data_.string(),
                                      "--cache-dir=" + cache_.string(), "--logging-method=stderr"};
-    for (int port : ports_) {
-      args.push_back("--agent-udpv4-endpoint=127.0.0.1:" + std::to_string(port));
+    for (const auto& endpoint : options.fixed_endpoints) {
+      args.push_back("--agent-udpv4-endpoint=" + endpoint);
+    }
+    if (options.fixed_endpoints.empty()) {
+      for (int port : ports_) {
+        args.push_back("--agent-udpv4-endpoint=127.0.0.1:" + std::to_string(port));
+      }
     }
     if (options.max_varbinds > 0) {
       args.push_back("--max-varbinds=" + std::to_string(options.max_varbinds));
@@ -258,7 +272,10 @@ class SnmpsimAgent {
       pid_ = snmpsim_detail::Spawn(Arguments(options), log, nullptr);
       // Endpoints are set up in order; the last one listening means all are.
       std::string listening =
-          "Listening at UDP/IPv4 endpoint 127.0.0.1:" + std::to_string(ports_.back()) + ",";
+          "Listening at UDP/IPv4 endpoint " +
+          (options.fixed_endpoints.empty() ? "127.0.0.1:" + std::to_string(ports_.back())
+                                           : options.fixed_endpoints.back()) +
+          ",";
       auto deadline = std::chrono::steady_clock::now() + options.start_timeout;
       while (std::chrono::steady_clock::now() < deadline) {
         last_log = Log();

@@ -152,7 +152,7 @@ struct NeighborEntry {
 };
 
 /// Entries of ipNetToPhysicalTable; when it yields none, of ipNetToMediaTable. Entries
-/// without a physical address (incomplete resolution) are left out.
+/// without a physical address, or with an all-zero one (incomplete resolution), are left out.
 Decoded<std::vector<NeighborEntry>> DecodeNeighbors(const std::vector<Varbind>& varbinds);
 
 // ---- LLDP ---------------------------------------------------------------------------------

@@ -105,8 +105,8 @@ Response FakeTransport::Answer(const Agent& agent, const Request& request, bool 
                                          request.oids.size());
       for (size_t i = 0; i < nr; ++i) {
         auto vb = next(request.oids[i]);
-        r.varbinds.push_back(vb ? *vb : Varbind{request.oids[i],
-                                                Value::Exception(ValueType::kEndOfMibView)});
+        r.varbinds.push_back(
+            vb ? *vb : Varbind{request.oids[i], Value::Exception(ValueType::kEndOfMibView)});
       }
       std::vector<Oid> cursor(request.oids.begin() + static_cast<long>(nr), request.oids.end());
       for (int rep = 0; rep < request.max_repetitions && !cursor.empty(); ++rep) {

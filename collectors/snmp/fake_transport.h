@@ -17,8 +17,8 @@ class FakeTransport final : public Transport {
  public:
   struct Agent {
     std::map<Oid, Value> data;
-    bool dead = false;          ///< never answers: every request times out
-    bool reject_auth = false;   ///< every request fails authentication
+    bool dead = false;                 ///< never answers: every request times out
+    bool reject_auth = false;          ///< every request fails authentication
     size_t max_response_varbinds = 0;  ///< 0: no limit; more would be answered with tooBig
     /// Called on each response before it is delivered: hostile agents are made here.
     std::function<void(const Request&, Response&)> mutate;

@@ -64,14 +64,16 @@ class PollEngine::DevicePoll {
     session_ = engine_.transport_.Open(job_.target, &error);
     if (!session_) {
       result_.error = error;
-      for (const auto& w : job_.walks) result_.walks.push_back({w.name, {}, WalkEnd::kAborted, error});
+      for (const auto& w : job_.walks)
+        result_.walks.push_back({w.name, {}, WalkEnd::kAborted, error});
       Finish();
       return;
     }
     const size_t chunk = std::max<size_t>(1, engine_.options_.max_oids_per_request);
     for (size_t i = 0; i < job_.scalars.size(); i += chunk) {
       auto end = job_.scalars.begin() + static_cast<long>(std::min(job_.scalars.size(), i + chunk));
-      tasks_.push_back(Task{std::vector<Oid>(job_.scalars.begin() + static_cast<long>(i), end), -1});
+      tasks_.push_back(
+          Task{std::vector<Oid>(job_.scalars.begin() + static_cast<long>(i), end), -1});
     }
     for (size_t i = 0; i < job_.walks.size(); ++i) {
       WalkState w;
@@ -153,9 +155,7 @@ class PollEngine::DevicePoll {
     return false;
   }
 
-  std::string Address() const {
-    return job_.target.host + ":" + std::to_string(job_.target.port);
-  }
+  std::string Address() const { return job_.target.host + ":" + std::to_string(job_.target.port); }
 
   void SendGet(std::vector<Oid> oids) {
     Request req{PduType::kGet, oids, 0, 0};

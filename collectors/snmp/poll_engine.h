@@ -37,20 +37,21 @@ struct PollJob {
 /// Why a walk ended early; kComplete when it reached the end of every column.
 enum class WalkEnd {
   kComplete,
-  kRowCap,          ///< a column had more than max_rows rows
-  kNonIncreasing,   ///< the agent returned an OID not after the one asked (a loop)
-  kTooBig,          ///< still tooBig with one column and one repetition
-  kTimeout,         ///< a request of the walk timed out after its retries
-  kError,           ///< an SNMP error status, an auth failure or an empty response
-  kAborted,         ///< the device was given up (unreachable) before the walk ended
-  kSkipped,         ///< a fallback not needed: its primary table answered (or failed)
+  kRowCap,         ///< a column had more than max_rows rows
+  kNonIncreasing,  ///< the agent returned an OID not after the one asked (a loop)
+  kTooBig,         ///< still tooBig with one column and one repetition
+  kTimeout,        ///< a request of the walk timed out after its retries
+  kError,          ///< an SNMP error status, an auth failure or an empty response
+  kAborted,        ///< the device was given up (unreachable) before the walk ended
+  kSkipped,        ///< a fallback not needed: its primary table answered (or failed)
 };
 
 const char* ToString(WalkEnd end);
 
 struct WalkResult {
   std::string name;
-  std::vector<Varbind> varbinds;  ///< every varbind inside the walked columns, in OID order per column
+  std::vector<Varbind>
+      varbinds;  ///< every varbind inside the walked columns, in OID order per column
   WalkEnd end = WalkEnd::kComplete;
   std::string detail;  ///< e.g. the error status or the offending OID
 };
@@ -63,19 +64,19 @@ struct PollStats {
   std::uint64_t auth_failures = 0;
   std::uint64_t send_failures = 0;
   std::uint64_t decode_failures = 0;
-  std::uint64_t error_status = 0;   ///< responses carrying an SNMP error (other than tooBig)
-  std::uint64_t too_big = 0;        ///< tooBig answers (each halved the request)
-  std::uint64_t non_increasing = 0; ///< walks stopped at a non-increasing OID
-  std::uint64_t rows_capped = 0;    ///< walks cut at max_rows
-  std::uint64_t exceptions = 0;     ///< noSuchObject/noSuchInstance values of GETs
+  std::uint64_t error_status = 0;    ///< responses carrying an SNMP error (other than tooBig)
+  std::uint64_t too_big = 0;         ///< tooBig answers (each halved the request)
+  std::uint64_t non_increasing = 0;  ///< walks stopped at a non-increasing OID
+  std::uint64_t rows_capped = 0;     ///< walks cut at max_rows
+  std::uint64_t exceptions = 0;      ///< noSuchObject/noSuchInstance values of GETs
 
   PollStats& operator+=(const PollStats& o);
 };
 
 struct PollResult {
   std::string device;
-  bool reachable = false;  ///< at least one response arrived
-  std::string error;       ///< why the device counts as down; empty when reachable
+  bool reachable = false;        ///< at least one response arrived
+  std::string error;             ///< why the device counts as down; empty when reachable
   std::vector<Varbind> scalars;  ///< answered scalars; exceptions left out
   std::vector<WalkResult> walks;
   PollStats stats;
@@ -88,8 +89,8 @@ struct PollResult {
 };
 
 struct PollEngineOptions {
-  int per_device_in_flight = 2;   ///< never more requests than this outstanding to one agent
-  int max_repetitions = 25;       ///< GETBULK start value; halved on tooBig
+  int per_device_in_flight = 2;  ///< never more requests than this outstanding to one agent
+  int max_repetitions = 25;      ///< GETBULK start value; halved on tooBig
   size_t max_oids_per_request = 16;
   size_t max_devices_in_flight = 1000;  ///< jobs started at once; the rest wait in order
 };
@@ -129,7 +130,8 @@ class PollEngine {
 class UnreachableBackoff {
  public:
   using Clock = std::chrono::steady_clock;
-  UnreachableBackoff(std::chrono::seconds base, std::chrono::seconds cap) : base_(base), cap_(cap) {}
+  UnreachableBackoff(std::chrono::seconds base, std::chrono::seconds cap)
+      : base_(base), cap_(cap) {}
 
   /// Whether the device should be polled at `now`.
   bool ShouldPoll(const std::string& device, Clock::time_point now) const;
