@@ -51,7 +51,9 @@ const std::vector<TableWalk>& DiscoveryTables() {
       // The address itself is in the index of both address tables; ipAddressType lets the
       // decoder drop broadcast entries, ipAddressPrefix carries the prefix length.
       {"ipAddressTable", {kIpAddressIfIndex, kIpAddressType, kIpAddressPrefix}, ""},
-      {"ipAddrTable", {kIpAdEntIfIndex, kIpAdEntNetMask}, "ipAddressTable"},
+      // Walked always, not as a fallback: agents such as Net-SNMP fill ipAddressPrefix with
+      // garbage, and ipAddrTable's netmask is then the only prefix length.
+      {"ipAddrTable", {kIpAdEntIfIndex, kIpAdEntNetMask}, ""},
       // Destination, prefix and next hop are in the index of both CIDR route tables.
       {"inetCidrRouteTable", {kInetCidrRouteIfIndex, kInetCidrRouteType, kInetCidrRouteProto}, ""},
       {"ipCidrRouteTable",
