@@ -52,11 +52,10 @@ void WriteObservations(sql::Database& db, const std::vector<DeviceObservation>& 
       "admin_up, oper_up, speed_bits, rx_bytes, tx_bytes, rx_errors, tx_errors, rx_discards, "
       "tx_discards, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
       "?14, ?15, ?16, ?17)");
-  sql::Statement fact(
-      db,
-      "INSERT INTO facts (device, kind, key, value, first_seen, last_seen) VALUES "
-      "(?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (device, kind, key) DO UPDATE SET "
-      "value = excluded.value, last_seen = excluded.last_seen");
+  sql::Statement fact(db,
+                      "INSERT INTO facts (device, kind, key, value, first_seen, last_seen) VALUES "
+                      "(?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (device, kind, key) DO UPDATE SET "
+                      "value = excluded.value, last_seen = excluded.last_seen");
   sql::Statement walk(
       db,
       "INSERT INTO walks (device, walk, completed_at, end, varbinds) VALUES (?1, ?2, ?3, ?4, ?5) "

@@ -46,8 +46,8 @@ struct DeviceObservation {
   bool up = false;
   std::string reason;
   double poll_duration = 0;
-  bool discovery = false;                          ///< a discovery (else a poll)
-  std::optional<SystemRow> system;                 ///< discovery, when answered
+  bool discovery = false;                               ///< a discovery (else a poll)
+  std::optional<SystemRow> system;                      ///< discovery, when answered
   std::optional<std::vector<InterfaceRow>> interfaces;  ///< replaces the device's interfaces
   std::vector<FactRow> facts;
   std::vector<WalkRow> walks;

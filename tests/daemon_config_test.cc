@@ -1,7 +1,6 @@
-#include "core/config.h"
-
 #include <gtest/gtest.h>
 
+#include "core/config.h"
 #include "test_util.h"
 
 namespace trinet {
@@ -46,16 +45,16 @@ TEST(DaemonConfig, TheShippedExampleConfigLoads) {
 }
 
 TEST(DaemonConfig, InvalidValuesAreUsageErrors) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--networks", "internet"},
-           {"--poll-interval", "0"},
-           {"--listen", "127.0.0.1"},
-           {"--listen", "nonsense:99999"},
-           {"--log-level", "loud"},
-           {"--per-device-requests", "100"},
-           {"--backoff-base", "600", "--backoff-max", "60"},
-           {"--config", "/nonexistent/trinetd.conf"},
-           {"--frobnicate"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--networks", "internet"},
+                                             {"--poll-interval", "0"},
+                                             {"--listen", "127.0.0.1"},
+                                             {"--listen", "nonsense:99999"},
+                                             {"--log-level", "loud"},
+                                             {"--per-device-requests", "100"},
+                                             {"--backoff-base", "600", "--backoff-max", "60"},
+                                             {"--config", "/nonexistent/trinetd.conf"},
+                                             {"--frobnicate"}}) {
     auto c = Load(args);
     EXPECT_FALSE(c.config) << args[0];
     EXPECT_EQ(c.exit_code, 2) << args[0];

@@ -16,7 +16,8 @@ DeviceObservation Obs(std::int64_t at) {
   o.up = true;
   o.poll_duration = 0.25;
   o.discovery = true;
-  o.system = SystemRow{"sw1", "Cisco IOS", "1.3.6.1.4.1.9.1.516", "room 3", "noc", 100, "CAT0952N20R", "WS-C3750"};
+  o.system = SystemRow{"sw1", "Cisco IOS", "1.3.6.1.4.1.9.1.516", "room 3",
+                       "noc", 100,         "CAT0952N20R",         "WS-C3750"};
   InterfaceRow i;
   i.ifindex = 1;
   i.name = "Gi0/1";

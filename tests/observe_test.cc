@@ -85,7 +85,8 @@ TEST(Observe, CiscoDiscoveryGivesInterfacesChassisAndFacts) {
   ASSERT_NE(vl1, nullptr);
   EXPECT_TRUE(vl1->receive_bytes.has_value());
   bool chassis_fact = false;
-  for (const auto& f : out.observation.facts) chassis_fact |= f.kind == "chassis" && f.key == "CAT0952N20R";
+  for (const auto& f : out.observation.facts)
+    chassis_fact |= f.kind == "chassis" && f.key == "CAT0952N20R";
   EXPECT_TRUE(chassis_fact);
   // Walks are recorded with how they ended, fallbacks that were not needed are not.
   bool if_walk = false;
@@ -100,7 +101,8 @@ TEST(Observe, CountersStayMonotonicAcrossWrapAndRestart) {
   // The edge router with its 64-bit counters taken away: ifInOctets.2 is 4001234567, close
   // to the 32-bit limit.
   auto agent = Recording("edge-router.snmprec");
-  std::erase_if(agent.data, [](const auto& kv) { return kv.first.StartsWith(snmp::kIfHCInOctets); });
+  std::erase_if(agent.data,
+                [](const auto& kv) { return kv.first.StartsWith(snmp::kIfHCInOctets); });
   const auto in_octets_2 = snmp::kIfInOctets.Append({2});
   ASSERT_EQ(agent.data.at(in_octets_2).unsigned_value, 4001234567u);
   const auto uptime = snmp::kSysUpTime.Append({0});
@@ -151,7 +153,8 @@ TEST(Observe, UpsOnBatteryBecomesHealthAndSnapshot) {
   ASSERT_TRUE(out.snapshot.ups);
   EXPECT_EQ(out.snapshot.ups->on_battery, true);
   bool health = false;
-  for (const auto& [key, value] : out.observation.health) health |= key == "ups.on_battery" && value == 1.0;
+  for (const auto& [key, value] : out.observation.health)
+    health |= key == "ups.on_battery" && value == 1.0;
   EXPECT_TRUE(health);
 }
 

@@ -142,6 +142,26 @@ TEST(PollEngine, TooBigAtOneVarbindGivesUpTheWalk) {
   EXPECT_TRUE(r.reachable);
 }
 
+TEST(PollEngine, GenErrForTooManyVarbindsAsksForFewerColumns) {
+  FakeTransport t;
+  auto agent = Switch(7);
+  // Like snmpsimd --max-varbinds=1: more than one OID in a request is a genErr.
+  agent.mutate = [](const Request& req, Response& resp) {
+    if (req.oids.size() > 1) {
+      resp.varbinds.clear();
+      resp.error_status = kGenErr;
+    }
+  };
+  t.AddAgent("127.0.0.1", 161, agent);
+  auto r = PollOne(t, Job("sw1"));
+  const WalkResult* w = r.Walk("ifTable");
+  EXPECT_EQ(w->end, WalkEnd::kComplete) << w->detail;
+  EXPECT_EQ(Rows(*w, kIfDescr), 7u);
+  EXPECT_EQ(Rows(*w, kIfOper), 7u);
+  EXPECT_EQ(r.scalars.size(), 2u);  // the GET of two scalars was split as well
+  EXPECT_GE(r.stats.error_status, 2u);
+}
+
 TEST(PollEngine, StopsAWalkAtANonIncreasingOid) {
   FakeTransport t;
   auto agent = Switch(5);

@@ -31,9 +31,7 @@ using namespace std::chrono_literals;
 const std::string kExample = TRINET_FIXTURES "/register/inventory.yaml";
 const std::string kSnmprec = TRINET_FIXTURES "/snmprec/";
 
-std::string Zcat(const std::string& file) {
-  return RunCommand("zcat " + file).output;
-}
+std::string Zcat(const std::string& file) { return RunCommand("zcat " + file).output; }
 
 // snmpsimd (v3 architecture) registers community "public" from public.snmprec and answers it
 // in the context md5("public"); it then looks for a data file under that context named after
@@ -113,8 +111,8 @@ class Trinetd : public ::testing::Test {
   }
 
   void SetUp() override {
-    auto apply = RunCommand(std::string(TRINETCTL) + " --db " + Quote(db()) +
-                            " inventory apply " + Quote(kExample));
+    auto apply = RunCommand(std::string(TRINETCTL) + " --db " + Quote(db()) + " inventory apply " +
+                            Quote(kExample));
     ASSERT_EQ(apply.exit_code, 0) << apply.output;
   }
 
@@ -144,15 +142,18 @@ TEST_F(Trinetd, OnceReportsEveryDeviceUpAndStoresWhatItSaw) {
             "CAT0952N20R");
   EXPECT_EQ(Sql(db(), "SELECT sys_name FROM device_status WHERE device = 'city-ext-core'"),
             "Profiler3750");
-  EXPECT_GT(std::stoi(Sql(db(), "SELECT count(*) FROM interface_status "
-                                "WHERE device = 'city-ext-core'")),
+  EXPECT_GT(std::stoi(Sql(db(),
+                          "SELECT count(*) FROM interface_status "
+                          "WHERE device = 'city-ext-core'")),
             50);
-  EXPECT_EQ(Sql(db(), "SELECT name FROM interface_status WHERE device = 'city-ext-core' "
-                      "AND ifindex = 1"),
+  EXPECT_EQ(Sql(db(),
+                "SELECT name FROM interface_status WHERE device = 'city-ext-core' "
+                "AND ifindex = 1"),
             "Vl1");
   // The Linux host behind SNMPv3 authPriv: its routes.
-  EXPECT_GT(std::stoi(Sql(db(), "SELECT count(*) FROM facts WHERE device = 'city-int-core' "
-                                "AND kind = 'route'")),
+  EXPECT_GT(std::stoi(Sql(db(),
+                          "SELECT count(*) FROM facts WHERE device = 'city-int-core' "
+                          "AND kind = 'route'")),
             0);
   // The edge router's default route to an ISP and its public address.
   EXPECT_NE(Sql(db(), "SELECT key FROM facts WHERE device = 'city-ext-fw' AND kind = 'route'")
@@ -161,8 +162,9 @@ TEST_F(Trinetd, OnceReportsEveryDeviceUpAndStoresWhatItSaw) {
   // The access switch's LLDP neighbours and the UPS on battery.
   EXPECT_EQ(Sql(db(), "SELECT count(*) FROM facts WHERE device = 'czj-int-sw1' AND kind = 'lldp'"),
             "3");
-  EXPECT_EQ(Sql(db(), "SELECT value FROM health WHERE device = 'city-dc-ups1' "
-                      "AND key = 'ups.on_battery'"),
+  EXPECT_EQ(Sql(db(),
+                "SELECT value FROM health WHERE device = 'city-dc-ups1' "
+                "AND key = 'ups.on_battery'"),
             "1.0");
   EXPECT_EQ(Sql(db(), "PRAGMA integrity_check"), "ok");
 }
@@ -214,15 +216,17 @@ TEST_F(Trinetd, ServesValidMetricsReloadsOnHupAndStopsOnTerm) {
   auto check = RunCommand("promtool check metrics < " + Quote(dir_ / "metrics.txt"));
   EXPECT_EQ(check.exit_code, 0) << check.output;
 
-  for (const char* expected :
-       {R"(trinet_device_up{device="city-ext-core",network="external",platform="city",room="city-dc",role="core"} 1)",
-        R"(trinet_device_up{device="city-int-core",network="internal",platform="city",room="city-dc",role="core"} 1)",
-        R"(trinet_interface_oper_up{device="city-ext-core",ifname="Vl1",network="external",platform="city",room="city-dc"} 1)",
-        R"(trinet_ups_on_battery{device="city-dc-ups1",room="city-dc",platform="city"} 1)",
-        R"(trinet_room_devices{room="city-dc",platform="city",unit="xxb",kind="central",status="active"} 4)",
-        R"(trinet_build_info{version=")", "trinet_egress_up{egress=\"city-exit\"",
-        "trinet_interface_receive_bytes_total{device=\"city-ext-core\"",
-        "trinet_snmp_requests_total{result=\"ok\"}", "trinet_poll_cycle_duration_seconds "}) {
+  for (
+      const char* expected :
+      {R"(trinet_device_up{device="city-ext-core",network="external",platform="city",room="city-dc",role="core"} 1)",
+       R"(trinet_device_up{device="city-int-core",network="internal",platform="city",room="city-dc",role="core"} 1)",
+       R"(trinet_interface_oper_up{device="city-ext-core",ifname="Vl1",network="external",platform="city",room="city-dc"} 1)",
+       R"(trinet_ups_on_battery{device="city-dc-ups1",room="city-dc",platform="city"} 1)",
+       R"(trinet_room_devices{room="city-dc",platform="city",unit="xxb",kind="central",status="active"} 4)",
+       R"(trinet_build_info{version=")", "trinet_egress_up{egress=\"city-exit\"",
+       "trinet_interface_receive_bytes_total{device=\"city-ext-core\"",
+       "trinet_snmp_requests_total{result=\"ok\"}", "trinet_poll_cycle_duration_seconds ",
+       "trinet_snmp_anomalies_total{kind=\"malformed_value\"}"}) {
     const std::string family(expected, std::string_view(expected).find_first_of("{ "));
     std::string seen;
     std::istringstream lines(metrics);
@@ -237,8 +241,7 @@ TEST_F(Trinetd, ServesValidMetricsReloadsOnHupAndStopsOnTerm) {
   kill(pid, SIGHUP);
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(waitpid(pid, nullptr, WNOHANG), 0) << "trinetd died on a bad reload";
-  EXPECT_NE(ReadFile(dir_ / "trinetd.out").find("reload: settings not changed"),
-            std::string::npos);
+  EXPECT_NE(ReadFile(dir_ / "trinetd.out").find("reload: settings not changed"), std::string::npos);
   WriteFile(conf, "poll-interval = 2\ndiscovery-interval = 60\n");
   kill(pid, SIGHUP);
   std::this_thread::sleep_for(1500ms);
@@ -259,8 +262,8 @@ TEST_F(Trinetd, KillNineDuringCyclesNeverCorruptsTheStore) {
   // Discovery of the five devices takes a second or two and writes in batches; killing at
   // spread-out moments hits reads, writes and idle time.
   for (int round = 0; round < 6; ++round) {
-    pid_t pid = Start({"--listen", "127.0.0.1:" + std::to_string(FreeTcpPort()),
-                       "--poll-interval", "1", "--discovery-interval", "10"});
+    pid_t pid = Start({"--listen", "127.0.0.1:" + std::to_string(FreeTcpPort()), "--poll-interval",
+                       "1", "--discovery-interval", "10"});
     std::this_thread::sleep_for(std::chrono::milliseconds(400 + 350 * round));
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
@@ -269,6 +272,35 @@ TEST_F(Trinetd, KillNineDuringCyclesNeverCorruptsTheStore) {
   auto r = RunCommand(std::string(TRINETD) + " --db " + Quote(db()) + " --once --timeout 1");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("poll: 5 devices, 5 up"), std::string::npos) << r.output;
+}
+
+// An agent that answers at most 5 values per response (snmpsimd --max-varbinds) truncates
+// every GETBULK of twelve columns; the walks must still read every row, only in more requests.
+TEST_F(Trinetd, TruncatingAgentStillYieldsEveryInterface) {
+  testing::SnmpsimOptions o;
+  o.files = {"/usr/share/doc/snmpsim/examples/data/cisco_16_switch.snmprec.gz"};
+  o.max_varbinds = 5;
+  testing::SnmpsimAgent agent(o);
+  const std::string yaml =
+      "version: 1\n"
+      "networks: [{id: internal, name: 内网, prefixes: [10.32.0.0/12]}]\n"
+      "platforms: [{id: city, name: 市级平台, level: city}]\n"
+      "units: []\n"
+      "rooms: [{id: dc, name: 中心机房, platform: city, kind: central, status: active}]\n"
+      "credentials: [{id: c, version: 2c, community: cisco_16_switch}]\n"
+      "devices: [{id: sw, room: dc, network: internal, role: access, address: '" +
+      agent.endpoint() + "', credentials: c}]\n";
+  WriteFile(dir_ / "small.yaml", yaml);
+  const auto small = dir_ / "small.db";
+  auto apply = RunCommand(std::string(TRINETCTL) + " --db " + Quote(small) + " inventory apply " +
+                          Quote(dir_ / "small.yaml"));
+  ASSERT_EQ(apply.exit_code, 0) << apply.output;
+  auto r = RunCommand(std::string(TRINETD) + " --db " + Quote(small) + " --once --timeout 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("discovery: 1 devices, 1 up, 0 down"), std::string::npos) << r.output;
+  EXPECT_EQ(Sql(small, "SELECT count(*) FROM interface_status"), "59");
+  EXPECT_EQ(Sql(small, "SELECT end FROM walks WHERE walk = 'ifTable'"), "complete");
+  EXPECT_EQ(Sql(small, "SELECT chassis_serial FROM device_status"), "CAT0952N20R");
 }
 
 TEST_F(Trinetd, CheckConfigAndUsageErrors) {

@@ -164,9 +164,10 @@ class PollEngine::DevicePoll {
       --in_flight_;
       if (finished_) return;  // given up while this was in flight; the reply changes nothing
       if (Failed(r) || r.outcome != Outcome::kOk) return Pump();
-      if (r.error_status == kTooBig && oids.size() > 1) {
-        // Split the chunk and try both halves.
-        ++result_.stats.too_big;
+      if ((r.error_status == kTooBig || r.error_status == kGenErr) && oids.size() > 1) {
+        // Split the chunk and try both halves: tooBig says so, and agents with a limit on
+        // varbinds per request (snmpsimd --max-varbinds, some embedded agents) say genErr.
+        ++(r.error_status == kTooBig ? result_.stats.too_big : result_.stats.error_status);
         auto mid = oids.begin() + static_cast<long>(oids.size() / 2);
         tasks_.push_front(Task{std::vector<Oid>(mid, oids.end()), -1});
         tasks_.push_front(Task{std::vector<Oid>(oids.begin(), mid), -1});
@@ -229,6 +230,17 @@ class PollEngine::DevicePoll {
         w.columns_per_request = std::max<size_t>(1, w.columns_per_request / 2);
       } else {
         return EndWalk(index, WalkEnd::kTooBig, "tooBig with one varbind");
+      }
+      return Continue(index);
+    }
+    if (r.error_status == kGenErr && (w.columns_per_request > 1 || w.repetitions > 1)) {
+      // Agents that limit the varbinds per request answer genErr rather than tooBig; ask
+      // for fewer columns, then fewer rows, before giving up.
+      ++result_.stats.error_status;
+      if (w.columns_per_request > 1) {
+        w.columns_per_request = std::min(columns.size(), w.columns_per_request) / 2;
+      } else {
+        w.repetitions = std::max(1, w.repetitions / 2);
       }
       return Continue(index);
     }

@@ -46,6 +46,7 @@ enum class Outcome {
 inline constexpr int kNoError = 0;
 inline constexpr int kTooBig = 1;
 inline constexpr int kNoSuchName = 2;  ///< SNMPv1's end of view / missing object
+inline constexpr int kGenErr = 5;      ///< some agents' answer to "too many varbinds asked"
 
 struct Response {
   Outcome outcome = Outcome::kOk;

@@ -12,7 +12,8 @@ namespace trinet {
 bool ParseListenAddress(const std::string& text, std::string* host, int* port, std::string* error) {
   auto m = ParseManagementAddress(text, error);
   if (!m) return false;
-  if (text.find(':') == std::string::npos || (text.front() == '[' && text.find("]:") == std::string::npos)) {
+  if (text.find(':') == std::string::npos ||
+      (text.front() == '[' && text.find("]:") == std::string::npos)) {
     *error = "'" + text + "' needs a port, e.g. 127.0.0.1:9870";
     return false;
   }
@@ -36,28 +37,38 @@ ConfigLoad LoadDaemonConfig(int argc, const char* const* argv) {
   int poll = 60, discovery = 900, backoff_base = 60, backoff_max = 900;
   double timeout = 2.0;
   app.add_option("--poll-interval", poll, "Seconds between polls (interfaces, UPS, sensors)")
-      ->capture_default_str()->check(CLI::Range(1, 86400));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   app.add_option("--discovery-interval", discovery,
                  "Seconds between discoveries (addresses, routes, neighbours, …)")
-      ->capture_default_str()->check(CLI::Range(10, 7 * 86400));
+      ->capture_default_str()
+      ->check(CLI::Range(10, 7 * 86400));
   app.add_option("--timeout", timeout, "Seconds to wait for one SNMP reply")
-      ->capture_default_str()->check(CLI::Range(0.05, 60.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 60.0));
   app.add_option("--retries", c.retries, "Retries of an unanswered request")
-      ->capture_default_str()->check(CLI::Range(0, 10));
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10));
   app.add_option("--per-device-requests", c.per_device_requests,
                  "Requests in flight to one agent at most (never flood a device)")
-      ->capture_default_str()->check(CLI::Range(1, 16));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
   app.add_option("--max-devices-in-flight", c.max_devices_in_flight, "Devices polled at once")
-      ->capture_default_str()->check(CLI::Range(1, 100000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   app.add_option("--max-repetitions", c.max_repetitions, "GETBULK max-repetitions")
-      ->capture_default_str()->check(CLI::Range(1, 200));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 200));
   app.add_option("--max-table-rows", c.max_table_rows, "Rows read per table column at most")
-      ->capture_default_str()->check(CLI::Range(1, 10000000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
   app.add_option("--backoff-base", backoff_base,
                  "Seconds before an unreachable device is tried again (doubles each failure)")
-      ->capture_default_str()->check(CLI::Range(1, 86400));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   app.add_option("--backoff-max", backoff_max, "Longest retry delay for an unreachable device")
-      ->capture_default_str()->check(CLI::Range(1, 7 * 86400));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 7 * 86400));
   app.add_option("--networks", c.networks,
                  "Networks this instance polls (external, internal, classified; default all). "
                  "Run one instance per network so the monitor never joins them.")
@@ -66,7 +77,8 @@ ConfigLoad LoadDaemonConfig(int argc, const char* const* argv) {
   app.add_option("--log-level", c.log_level, "debug, info, warning or error")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
-  app.add_flag("--check-config", c.check_config, "Validate the settings and the register, then exit");
+  app.add_flag("--check-config", c.check_config,
+               "Validate the settings and the register, then exit");
   app.add_flag("--once", c.once,
                "Run one discovery and one poll, print a summary and exit (no /metrics)");
 

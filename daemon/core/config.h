@@ -12,20 +12,20 @@
 namespace trinet {
 
 struct DaemonConfig {
-  std::filesystem::path db;            ///< default $TRINET_DB, else ./var/trinet.db
+  std::filesystem::path db;               ///< default $TRINET_DB, else ./var/trinet.db
   std::string listen = "127.0.0.1:9870";  ///< /metrics address
   std::optional<std::filesystem::path> config_file;
   std::chrono::seconds poll_interval{60};
   std::chrono::seconds discovery_interval{900};
   std::chrono::milliseconds timeout{2000};  ///< per SNMP request
   int retries = 1;
-  int per_device_requests = 2;        ///< requests in flight per agent
-  int max_devices_in_flight = 1000;   ///< devices polled at once
-  int max_repetitions = 25;           ///< GETBULK max-repetitions to start with
-  int max_table_rows = 10000;         ///< per column; routes, ARP and FDB can be huge
-  std::chrono::seconds backoff_base{60};   ///< first retry delay of an unreachable device
-  std::chrono::seconds backoff_max{900};   ///< longest retry delay
-  std::vector<std::string> networks;  ///< networks this instance polls; empty: all
+  int per_device_requests = 2;            ///< requests in flight per agent
+  int max_devices_in_flight = 1000;       ///< devices polled at once
+  int max_repetitions = 25;               ///< GETBULK max-repetitions to start with
+  int max_table_rows = 10000;             ///< per column; routes, ARP and FDB can be huge
+  std::chrono::seconds backoff_base{60};  ///< first retry delay of an unreachable device
+  std::chrono::seconds backoff_max{900};  ///< longest retry delay
+  std::vector<std::string> networks;      ///< networks this instance polls; empty: all
   std::string log_level = "info";
   bool check_config = false;
   bool once = false;

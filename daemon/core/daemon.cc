@@ -138,8 +138,9 @@ class Scheduler {
       if (reg_ && generation_ != -1) log::Info("register changed: reloaded");
       generation_ = generation;
       if (Watched(*reg_, config_) == 0) {
-        log::Warning("the register has no device on the networks this instance polls; apply "
-                     "one with `trinetctl inventory apply FILE`");
+        log::Warning(
+            "the register has no device on the networks this instance polls; apply "
+            "one with `trinetctl inventory apply FILE`");
       }
     }
     return reg_;
@@ -176,8 +177,8 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
   const size_t watched = Watched(*reg, config);
 
   if (config.check_config) {
-    std::cout << "trinetd: settings valid; database " << config.db.string() << "; register: "
-              << reg->devices.size() << " devices, " << watched
+    std::cout << "trinetd: settings valid; database " << config.db.string()
+              << "; register: " << reg->devices.size() << " devices, " << watched
               << " on the networks this instance polls; /metrics on " << config.listen << "\n";
     return 0;
   }

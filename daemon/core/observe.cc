@@ -87,7 +87,8 @@ DeviceOutput Observe(const Device& device, const snmp::PollResult& result, Cycle
 
   for (const auto& w : result.walks) {
     if (w.end == snmp::WalkEnd::kSkipped) continue;
-    o.walks.push_back({w.name, snmp::ToString(w.end), static_cast<std::int64_t>(w.varbinds.size())});
+    o.walks.push_back(
+        {w.name, snmp::ToString(w.end), static_cast<std::int64_t>(w.varbinds.size())});
   }
 
   // sysUpTime tells whether the agent restarted since the last poll: its counters then
@@ -121,8 +122,9 @@ DeviceOutput Observe(const Device& device, const snmp::PollResult& result, Cycle
     row.admin_up = snap.admin_up = i.admin_up;
     row.oper_up = snap.oper_up = i.oper_up;
     if (i.speed_bits) row.speed_bits = snap.speed_bits = static_cast<double>(*i.speed_bits);
-    auto total = [&](CounterId id, const std::optional<snmp::CounterReading>& reading)
-        -> std::optional<std::uint64_t> {
+    auto total =
+        [&](CounterId id,
+            const std::optional<snmp::CounterReading>& reading) -> std::optional<std::uint64_t> {
       if (!reading) return std::nullopt;
       auto [it, fresh] = memory.counters.try_emplace({i.ifindex, id});
       DeviceMemory::Counter& c = it->second;
@@ -200,15 +202,15 @@ DeviceOutput Observe(const Device& device, const snmp::PollResult& result, Cycle
       sys.chassis_serial = NonEmpty(entity.result->serial);
       sys.chassis_model = NonEmpty(entity.result->model);
       if (!entity.result->serial.empty()) {
-        o.facts.push_back({"chassis", entity.result->serial,
-                           json{{"serial", entity.result->serial},
-                                {"model", entity.result->model}}.dump()});
+        o.facts.push_back(
+            {"chassis", entity.result->serial,
+             json{{"serial", entity.result->serial}, {"model", entity.result->model}}.dump()});
       }
     }
     o.system = sys;
     if (!si.lldp_chassis_id.empty()) {
-      o.facts.push_back({"lldp_local", si.lldp_chassis_id,
-                         json{{"chassis_id", si.lldp_chassis_id}}.dump()});
+      o.facts.push_back(
+          {"lldp_local", si.lldp_chassis_id, json{{"chassis_id", si.lldp_chassis_id}}.dump()});
     }
 
     auto addresses = snmp::DecodeAddresses(all);
@@ -216,8 +218,11 @@ DeviceOutput Observe(const Device& device, const snmp::PollResult& result, Cycle
     for (const auto& a : addresses.result) {
       std::string key = a.address + (a.prefix_length ? "/" + std::to_string(*a.prefix_length) : "");
       o.facts.push_back({"address", key,
-                         json{{"ifindex", a.ifindex}, {"family", a.family}, {"address", a.address},
-                              {"prefix_length", Opt(a.prefix_length)}}.dump()});
+                         json{{"ifindex", a.ifindex},
+                              {"family", a.family},
+                              {"address", a.address},
+                              {"prefix_length", Opt(a.prefix_length)}}
+                             .dump()});
     }
     auto routes = snmp::DecodeRoutes(all);
     issues += routes.issues;
@@ -225,17 +230,25 @@ DeviceOutput Observe(const Device& device, const snmp::PollResult& result, Cycle
       std::string key = r.destination + "/" + std::to_string(r.prefix_length) +
                         (r.next_hop.empty() ? "" : " via " + r.next_hop);
       o.facts.push_back({"route", key,
-                         json{{"family", r.family}, {"destination", r.destination},
-                              {"prefix_length", r.prefix_length}, {"next_hop", r.next_hop},
-                              {"ifindex", Opt(r.ifindex)}, {"type", Opt(r.type)},
-                              {"protocol", Opt(r.protocol)}}.dump()});
+                         json{{"family", r.family},
+                              {"destination", r.destination},
+                              {"prefix_length", r.prefix_length},
+                              {"next_hop", r.next_hop},
+                              {"ifindex", Opt(r.ifindex)},
+                              {"type", Opt(r.type)},
+                              {"protocol", Opt(r.protocol)}}
+                             .dump()});
     }
     auto neighbors = snmp::DecodeNeighbors(all);
     issues += neighbors.issues;
     for (const auto& n : neighbors.result) {
       o.facts.push_back({"arp", n.ip + "@" + std::to_string(n.ifindex),
-                         json{{"ifindex", n.ifindex}, {"family", n.family}, {"ip", n.ip},
-                              {"mac", n.mac}, {"type", Opt(n.type)}}.dump()});
+                         json{{"ifindex", n.ifindex},
+                              {"family", n.family},
+                              {"ip", n.ip},
+                              {"mac", n.mac},
+                              {"type", Opt(n.type)}}
+                             .dump()});
     }
     auto lldp = snmp::DecodeLldpNeighbors(all);
     issues += lldp.issues;
@@ -252,26 +265,32 @@ DeviceOutput Observe(const Device& device, const snmp::PollResult& result, Cycle
                               {"port_desc", n.port_desc},
                               {"sys_name", n.sys_name},
                               {"sys_desc", n.sys_desc},
-                              {"management_addresses", n.management_addresses}}.dump()});
+                              {"management_addresses", n.management_addresses}}
+                             .dump()});
     }
     auto fdb = snmp::DecodeFdb(all);
     issues += fdb.issues;
     for (const auto& f : fdb.result) {
       o.facts.push_back({"fdb", (f.vlan ? std::to_string(*f.vlan) : "-") + "|" + f.mac,
-                         json{{"vlan", Opt(f.vlan)}, {"mac", f.mac},
-                              {"bridge_port", f.bridge_port}, {"ifindex", Opt(f.ifindex)},
-                              {"status", Opt(f.status)}}.dump()});
+                         json{{"vlan", Opt(f.vlan)},
+                              {"mac", f.mac},
+                              {"bridge_port", f.bridge_port},
+                              {"ifindex", Opt(f.ifindex)},
+                              {"status", Opt(f.status)}}
+                             .dump()});
     }
     auto tcp = snmp::DecodeTcpConnections(all);
     issues += tcp.issues;
     for (const auto& c : tcp.result) {
-      o.facts.push_back(
-          {"tcp",
-           c.local_address + ":" + std::to_string(c.local_port) + "-" + c.remote_address + ":" +
-               std::to_string(c.remote_port),
-           json{{"local_address", c.local_address}, {"local_port", c.local_port},
-                {"remote_address", c.remote_address}, {"remote_port", c.remote_port},
-                {"state", c.state}}.dump()});
+      o.facts.push_back({"tcp",
+                         c.local_address + ":" + std::to_string(c.local_port) + "-" +
+                             c.remote_address + ":" + std::to_string(c.remote_port),
+                         json{{"local_address", c.local_address},
+                              {"local_port", c.local_port},
+                              {"remote_address", c.remote_address},
+                              {"remote_port", c.remote_port},
+                              {"state", c.state}}
+                             .dump()});
     }
   }
   out.decode_issues = issues.Total();

@@ -24,6 +24,16 @@ void CountRequests(std::map<std::string, std::uint64_t>& out, const snmp::PollSt
   out["decode_failure"] += s.decode_failures;
 }
 
+void CountAnomalies(std::map<std::string, std::uint64_t>& out, const snmp::PollStats& s,
+                    std::uint64_t malformed) {
+  out["too_big"] += s.too_big;
+  out["non_increasing_oid"] += s.non_increasing;
+  out["rows_capped"] += s.rows_capped;
+  out["error_status"] += s.error_status;
+  out["no_such_object"] += s.exceptions;
+  out["malformed_value"] += malformed;
+}
+
 }  // namespace
 
 Poller::Poller(snmp::Transport& transport, ObservationWriter& writer, SnapshotHolder& snapshots,
@@ -36,6 +46,7 @@ Poller::Poller(snmp::Transport& transport, ObservationWriter& writer, SnapshotHo
       backoff_(config.backoff_base, config.backoff_max) {
   // Every result label exists from the start, so a rate over it is defined at once.
   CountRequests(self_.snmp_requests, {});
+  CountAnomalies(self_.snmp_anomalies, {}, 0);
 }
 
 void Poller::Configure(const DaemonConfig& config) {
@@ -44,9 +55,8 @@ void Poller::Configure(const DaemonConfig& config) {
 }
 
 bool Poller::Watched(const Device& d) const {
-  return config_.networks.empty() ||
-         std::find(config_.networks.begin(), config_.networks.end(), d.network) !=
-             config_.networks.end();
+  return config_.networks.empty() || std::find(config_.networks.begin(), config_.networks.end(),
+                                               d.network) != config_.networks.end();
 }
 
 CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kind,
@@ -120,8 +130,11 @@ CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kin
   std::erase_if(devices_, [&](const auto& kv) { return !ids.count(kv.first); });
   std::erase_if(memory_, [&](const auto& kv) { return !ids.count(kv.first); });
 
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  summary.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   CountRequests(self_.snmp_requests, summary.stats);
+  CountAnomalies(self_.snmp_anomalies, summary.stats,
+                 static_cast<std::uint64_t>(summary.decode_issues));
   self_.poll_interval_seconds = static_cast<double>(config_.poll_interval.count());
   if (kind == CycleKind::kDiscovery) {
     ++self_.discovery_cycles;

@@ -19,10 +19,10 @@ namespace trinet {
 
 struct CycleSummary {
   CycleKind kind = CycleKind::kPoll;
-  size_t devices = 0;       ///< devices of the register this instance watches
+  size_t devices = 0;  ///< devices of the register this instance watches
   size_t up = 0;
   size_t down = 0;
-  size_t backing_off = 0;   ///< unreachable devices not tried this cycle
+  size_t backing_off = 0;  ///< unreachable devices not tried this cycle
   int decode_issues = 0;
   double seconds = 0;
   bool interrupted = false;  ///< stopped before every device was done

@@ -63,12 +63,15 @@ struct SelfSnapshot {
   double discovery_cycle_duration_seconds = 0;
   double poll_interval_seconds = 0;
   std::map<std::string, std::uint64_t> snmp_requests;  ///< by result: ok, timeout, auth_failure, …
+  /// What hostile or broken agents did, by kind: too_big, non_increasing_oid, rows_capped,
+  /// error_status, no_such_object, malformed_value.
+  std::map<std::string, std::uint64_t> snmp_anomalies;
   std::uint64_t poll_cycles = 0;
   std::uint64_t discovery_cycles = 0;
 };
 
 struct Snapshot {
-  std::shared_ptr<const Register> reg;  ///< the register the cycle polled
+  std::shared_ptr<const Register> reg;            ///< the register the cycle polled
   std::map<std::string, DeviceSnapshot> devices;  ///< polled devices, by id
   SelfSnapshot self;
   std::string version;

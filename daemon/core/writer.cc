@@ -73,8 +73,8 @@ void ObservationWriter::Loop() {
         ok = true;
       } catch (const sql::Error& e) {
         log::Error(std::string("writer: batch of ") + std::to_string(batch.size()) +
-                   " observations not written (attempt " + std::to_string(attempt) + "): " +
-                   e.what());
+                   " observations not written (attempt " + std::to_string(attempt) +
+                   "): " + e.what());
         if ((e.code() & 0xff) != SQLITE_BUSY && (e.code() & 0xff) != SQLITE_LOCKED) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
       }

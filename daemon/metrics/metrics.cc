@@ -492,6 +492,15 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(const Snapshot
       requests.Add({{"result", OrUnknown(Utf8(result))}}, Num(n));
     }
     emit(requests);
+    Family anomalies("trinet_snmp_anomalies_total",
+                     "What agents did wrong, by kind: too_big (request halved), "
+                     "non_increasing_oid (walk stopped at a loop), rows_capped (table cut), "
+                     "error_status, no_such_object (asked for, not there), malformed_value (skipped, not stored).",
+                     kCounter, s.self.snmp_anomalies.size());
+    for (const auto& [kind, n] : s.self.snmp_anomalies) {
+      anomalies.Add({{"kind", OrUnknown(Utf8(kind))}}, Num(n));
+    }
+    emit(anomalies);
     Family poll_cycles("trinet_poll_cycles_total",
                        "Poll cycles completed since the daemon started.", kCounter, 1);
     poll_cycles.Add({}, Num(s.self.poll_cycles));
