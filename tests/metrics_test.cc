@@ -558,6 +558,17 @@ TEST(Metrics, EgressOfAnUnpolledDeviceIsDown) {
   EXPECT_EQ(e.Of("trinet_egress_up").size(), 5u);
 }
 
+// An instance that polls only the internal network says nothing of the external network's
+// exits (another instance polls them) and counts only internal devices in its rooms.
+TEST(Metrics, OtherNetworksExitsAndDevicesAreLeftToTheirInstance) {
+  Snapshot s = MakeSnapshot();
+  s.networks = {"internal"};
+  const Exposition e = Parse(Render(s));
+  EXPECT_TRUE(e.Of("trinet_egress_up").empty());
+  EXPECT_LT(e.Value("trinet_room_devices", kDc1), 5);
+  EXPECT_EQ(Promtool(Render(s)).exit_code, 0);
+}
+
 TEST(Metrics, RoomCountsEveryRoomOfTheRegister) {
   const Exposition e = Parse(Render(MakeSnapshot()));
   EXPECT_THAT(e.LabelsOf("trinet_room_devices"), ElementsAre(kDc1, kTax));

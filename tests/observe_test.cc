@@ -175,6 +175,11 @@ TEST(Observe, SensorsFoundAtDiscoveryAreReadEveryPoll) {
   has_sensor_walk = false;
   for (const auto& w : job.walks) has_sensor_walk |= w.name == "entPhySensorTable";
   EXPECT_TRUE(has_sensor_walk);
+  // A poll does not walk entPhysicalTable, yet the sensor keeps its discovered name.
+  auto poll = Cycle(t, d, CycleKind::kPoll, memory, 1'060'000);
+  ASSERT_EQ(poll.snapshot.sensors.size(), out.snapshot.sensors.size());
+  EXPECT_EQ(poll.snapshot.sensors.front().name, out.snapshot.sensors.front().name);
+  EXPECT_FALSE(std::isdigit(static_cast<unsigned char>(out.snapshot.sensors.front().name[0])));
 }
 
 TEST(Observe, EdgeRouterRoutesAndPublicAddressesBecomeFacts) {

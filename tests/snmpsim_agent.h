@@ -67,7 +67,8 @@ struct SnmpsimOptions {
   int endpoints = 1;
   /// Fixed loopback endpoints ("127.0.10.1:16101") to listen on instead of free ports, in
   /// this order: the n-th is snmpsimd's transport 1.3.6.1.6.1.1.n, so a data file
-  /// "public/1.3.6.1.6.1.1.n.snmprec" answers community "public" on that endpoint only and
+  /// "<md5 of the community>/1.3.6.1.6.1.1.n.snmprec" answers that community on that endpoint
+  /// only (with a "<community>.snmprec" present so the community exists at all), and
   /// "1.3.6.1.6.1.1.n.snmprec" answers SNMPv3 requests with the empty context there.
   std::vector<std::string> fixed_endpoints;
   /// How long the agent may take to index its data and start listening.

@@ -362,14 +362,19 @@ PollEngine::~PollEngine() {
 }
 
 void PollEngine::Submit(PollJob job, Done done) {
-  waiting_.emplace_back(std::move(job), std::move(done));
+  auto shared = std::make_shared<PollJob>(std::move(job));
+  Submit([shared] { return std::move(*shared); }, std::move(done));
+}
+
+void PollEngine::Submit(std::function<PollJob()> make_job, Done done) {
+  waiting_.emplace_back(std::move(make_job), std::move(done));
 }
 
 void PollEngine::StartWaiting() {
   while (!waiting_.empty() && active_.size() < options_.max_devices_in_flight) {
-    auto [job, done] = std::move(waiting_.front());
+    auto [make_job, done] = std::move(waiting_.front());
     waiting_.pop_front();
-    auto poll = std::make_unique<DevicePoll>(*this, std::move(job), std::move(done));
+    auto poll = std::make_unique<DevicePoll>(*this, make_job(), std::move(done));
     DevicePoll* raw = poll.get();
     active_.emplace(raw, std::move(poll));
     raw->Start();

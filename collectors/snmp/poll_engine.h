@@ -106,6 +106,9 @@ class PollEngine {
 
   /// Queues a job; `done` runs from Run() when the device is finished.
   void Submit(PollJob job, Done done);
+  /// Queues a job built only when its turn comes: with thousands of devices, building every
+  /// job up front would delay the first request by the time it takes to build them all.
+  void Submit(std::function<PollJob()> make_job, Done done);
   /// Drives the transport until every submitted job is done, or `keep_going` returns false
   /// (checked between polls; unfinished jobs are then abandoned without callback).
   void Run(const std::function<bool()>& keep_going = {});
@@ -119,7 +122,7 @@ class PollEngine {
 
   Transport& transport_;
   PollEngineOptions options_;
-  std::deque<std::pair<PollJob, Done>> waiting_;
+  std::deque<std::pair<std::function<PollJob()>, Done>> waiting_;
   std::map<DevicePoll*, std::unique_ptr<DevicePoll>> active_;
   std::vector<DevicePoll*> finished_;
 };

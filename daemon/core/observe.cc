@@ -176,11 +176,17 @@ DeviceOutput Observe(const Device& device, const snmp::PollResult& result, Cycle
     auto sensors = snmp::DecodeSensors(all);
     issues += sensors.issues;
     memory.has_sensors = !sensors.result.empty();
+    if (kind == CycleKind::kDiscovery) memory.sensor_names.clear();
     for (const auto& r : sensors.result) {
+      if (kind == CycleKind::kDiscovery && !r.name.empty()) memory.sensor_names[r.index] = r.name;
       if (!r.value) continue;
+      std::string name = r.name;
+      if (name.empty()) {
+        auto known = memory.sensor_names.find(r.index);
+        name = known != memory.sensor_names.end() ? known->second : std::to_string(r.index);
+      }
       const bool temperature = r.kind == snmp::SensorKind::kTemperature;
-      SensorSnapshot snap{r.name.empty() ? std::to_string(r.index) : r.name,
-                          temperature ? "temperature" : "humidity",
+      SensorSnapshot snap{name, temperature ? "temperature" : "humidity",
                           temperature ? *r.value : *r.value / 100.0};
       o.health.emplace_back("sensor." + snap.kind + "." + snap.name, snap.value);
       s.sensors.push_back(std::move(snap));

@@ -28,6 +28,9 @@ struct DeviceMemory {
   std::optional<std::uint32_t> uptime_ticks;
   std::int64_t uptime_at_ms = 0;  ///< when uptime_ticks was read, Unix milliseconds
   bool has_sensors = false;       ///< discovery found temperature/humidity sensors
+  /// Sensor names (entPhysicalName) learnt at discovery, by index: polls do not walk
+  /// entPhysicalTable, and a sensor's label must not change between cycles.
+  std::map<std::uint32_t, std::string> sensor_names;
 };
 
 /// The SNMP job for `device` in a cycle of `kind`.

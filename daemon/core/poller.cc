@@ -47,6 +47,12 @@ Poller::Poller(snmp::Transport& transport, ObservationWriter& writer, SnapshotHo
   // Every result label exists from the start, so a rate over it is defined at once.
   CountRequests(self_.snmp_requests, {});
   CountAnomalies(self_.snmp_anomalies, {}, 0);
+  // Until the first cycle ends, /metrics still says which trinet runs and what it watches.
+  auto initial = std::make_shared<Snapshot>();
+  initial->self = self_;
+  initial->version = version_;
+  initial->networks = config_.networks;
+  snapshots_.Publish(std::move(initial));
 }
 
 void Poller::Configure(const DaemonConfig& config) {
@@ -99,9 +105,13 @@ CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kin
       summary.down_devices.emplace_back(d->id, snap.reason);
       continue;
     }
-    auto job = BuildJob(*d, *credentials.at(d->credentials), kind, memory_[d->id], config_.timeout,
-                        config_.retries, static_cast<size_t>(config_.max_table_rows));
-    engine.Submit(std::move(job), [this, d, kind, &summary, &batch](snmp::PollResult&& r) {
+    const Credential* credential = credentials.at(d->credentials);
+    DeviceMemory* memory = &memory_[d->id];
+    auto make_job = [this, d, credential, kind, memory] {
+      return BuildJob(*d, *credential, kind, *memory, config_.timeout, config_.retries,
+                      static_cast<size_t>(config_.max_table_rows));
+    };
+    engine.Submit(make_job, [this, d, kind, &summary, &batch](snmp::PollResult&& r) {
       const auto now_ms = NowMs();
       DeviceOutput out = Observe(*d, r, kind, memory_[d->id], now_ms);
       summary.stats += r.stats;
@@ -148,6 +158,7 @@ CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kin
   snapshot->devices = devices_;
   snapshot->self = self_;
   snapshot->version = version_;
+  snapshot->networks = config_.networks;
   snapshots_.Publish(std::move(snapshot));
   return summary;
 }

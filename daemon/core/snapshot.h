@@ -3,6 +3,7 @@
 // each cycle. /metrics reads only snapshots: a scrape never touches SQLite and never waits
 // for a poll.
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -75,6 +76,14 @@ struct Snapshot {
   std::map<std::string, DeviceSnapshot> devices;  ///< polled devices, by id
   SelfSnapshot self;
   std::string version;
+  /// Networks the instance polls; empty: all. Exits and room counts of other networks are
+  /// another instance's business and are left out, so no instance reports them as down.
+  std::vector<std::string> networks;
+
+  bool Watches(const std::string& network) const {
+    return networks.empty() ||
+           std::find(networks.begin(), networks.end(), network) != networks.end();
+  }
 };
 
 /// The latest snapshot, swapped atomically: writers Publish, readers Get without locks.

@@ -208,7 +208,7 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(const Snapshot
   for (const auto& d : reg.devices) {
     auto r = room_index.find(d.room);
     const std::size_t room = r == room_index.end() ? npos : r->second;
-    if (room != npos) ++room_devices[room];
+    if (room != npos && s.Watches(d.network)) ++room_devices[room];
     device_index.emplace(d.id, Registered{&d, room});
   }
 
@@ -360,6 +360,7 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(const Snapshot
                  "Nominal speed of the exit interface, in bytes per second (bits per second / 8).",
                  kGauge, n);
     for (const auto& e : reg.egress) {
+      if (!s.Watches(e.network)) continue;
       const DeviceSnapshot* d = nullptr;
       if (device_index.contains(e.device)) {
         if (auto it = s.devices.find(e.device); it != s.devices.end()) d = &it->second;
@@ -380,8 +381,9 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(const Snapshot
 
   // ---- rooms -----------------------------------------------------------------------------
   {
-    Family total("trinet_room_devices", "Devices the register places in the room.", kGauge,
-                 reg.rooms.size());
+    Family total("trinet_room_devices",
+                 "Devices the register places in the room (on the networks this instance polls).",
+                 kGauge, reg.rooms.size());
     Family up("trinet_room_devices_up", "Devices of the room that answered their last poll.",
               kGauge, reg.rooms.size());
     for (std::size_t k = 0; k < reg.rooms.size(); ++k) {
@@ -495,7 +497,8 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(const Snapshot
     Family anomalies("trinet_snmp_anomalies_total",
                      "What agents did wrong, by kind: too_big (request halved), "
                      "non_increasing_oid (walk stopped at a loop), rows_capped (table cut), "
-                     "error_status, no_such_object (asked for, not there), malformed_value (skipped, not stored).",
+                     "error_status, no_such_object (asked for, not there), malformed_value "
+                     "(skipped, not stored).",
                      kCounter, s.self.snmp_anomalies.size());
     for (const auto& [kind, n] : s.self.snmp_anomalies) {
       anomalies.Add({{"kind", OrUnknown(Utf8(kind))}}, Num(n));

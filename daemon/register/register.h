@@ -136,7 +136,10 @@ inline const std::vector<std::string> kDeviceRoles = {
 inline const std::vector<std::string> kSnmpVersions = {"1", "2c", "3"};
 inline const std::vector<std::string> kAuthProtocols = {"MD5",     "SHA",     "SHA-224",
                                                         "SHA-256", "SHA-384", "SHA-512"};
-inline const std::vector<std::string> kPrivProtocols = {"DES", "AES", "AES-192", "AES-256"};
+/// AES-192/AES-256 use the Blumenthal key extension (RFC draft, Net-SNMP's default);
+/// AES-192-C/AES-256-C the Reeder extension that Cisco devices use.
+inline const std::vector<std::string> kPrivProtocols = {"DES",     "AES",       "AES-192",
+                                                        "AES-256", "AES-192-C", "AES-256-C"};
 }  // namespace enums
 
 }  // namespace trinet
