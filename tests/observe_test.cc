@@ -115,33 +115,31 @@ TEST(Observe, CountersStayMonotonicAcrossWrapAndRestart) {
     return std::optional<std::uint64_t>();
   };
 
-  FakeTransport t1;
-  t1.AddAgent("127.0.0.1", 16102, agent);
-  auto first = Cycle(t1, d, CycleKind::kPoll, memory, 1'000'000);
+  // Polls the agent as it is now, `ms` milliseconds into the test's clock.
+  auto poll_at = [&](std::int64_t ms) {
+    FakeTransport t;
+    t.AddAgent("127.0.0.1", 16102, agent);
+    return Cycle(t, d, CycleKind::kPoll, memory, ms);
+  };
+  auto first = poll_at(1'000'000);
   ASSERT_EQ(receive(first), 4001234567u);
 
   // 60 s later 300 MB more arrived: the 32-bit counter wrapped to 6267271.
   agent.data[in_octets_2].unsigned_value = (4001234567ull + 300'000'000ull) % (1ull << 32);
   agent.data[uptime].unsigned_value += 6000;
-  FakeTransport t2;
-  t2.AddAgent("127.0.0.1", 16102, agent);
-  auto second = Cycle(t2, d, CycleKind::kPoll, memory, 1'060'000);
+  auto second = poll_at(1'060'000);
   EXPECT_EQ(receive(second), 4001234567ull + 300'000'000ull);
 
   // Then the agent restarts: sysUpTime back to 5 s and the counter near zero. The total must
   // not move (no negative or invented traffic), then grow again from the new count.
   agent.data[in_octets_2].unsigned_value = 10;
   agent.data[uptime].unsigned_value = 500;
-  FakeTransport t3;
-  t3.AddAgent("127.0.0.1", 16102, agent);
-  auto third = Cycle(t3, d, CycleKind::kPoll, memory, 1'120'000);
+  auto third = poll_at(1'120'000);
   EXPECT_EQ(receive(third), 4001234567ull + 300'000'000ull);
 
   agent.data[in_octets_2].unsigned_value = 510;
   agent.data[uptime].unsigned_value = 6500;
-  FakeTransport t4;
-  t4.AddAgent("127.0.0.1", 16102, agent);
-  auto fourth = Cycle(t4, d, CycleKind::kPoll, memory, 1'180'000);
+  auto fourth = poll_at(1'180'000);
   EXPECT_EQ(receive(fourth), 4001234567ull + 300'000'000ull + 500);
 }
 

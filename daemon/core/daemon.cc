@@ -35,10 +35,7 @@ std::int64_t RegisterGeneration(sql::Database& db) {
 
 size_t Watched(const Register& reg, const DaemonConfig& c) {
   size_t n = 0;
-  for (const auto& d : reg.devices) {
-    n += c.networks.empty() ||
-         std::find(c.networks.begin(), c.networks.end(), d.network) != c.networks.end();
-  }
+  for (const auto& d : reg.devices) n += WatchesNetwork(c.networks, d.network);
   return n;
 }
 

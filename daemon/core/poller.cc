@@ -60,10 +60,7 @@ void Poller::Configure(const DaemonConfig& config) {
   backoff_ = snmp::UnreachableBackoff(config.backoff_base, config.backoff_max);
 }
 
-bool Poller::Watched(const Device& d) const {
-  return config_.networks.empty() || std::find(config_.networks.begin(), config_.networks.end(),
-                                               d.network) != config_.networks.end();
-}
+bool Poller::Watched(const Device& d) const { return WatchesNetwork(config_.networks, d.network); }
 
 CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kind,
                               const std::function<bool()>& keep_going) {

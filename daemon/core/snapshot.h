@@ -16,6 +16,11 @@
 
 namespace trinet {
 
+/// Whether an instance told to poll `networks` (empty: all) polls `network`.
+inline bool WatchesNetwork(const std::vector<std::string>& networks, const std::string& network) {
+  return networks.empty() || std::find(networks.begin(), networks.end(), network) != networks.end();
+}
+
 struct InterfaceSnapshot {
   std::int64_t ifindex = 0;
   std::string name;  ///< ifName, else ifDescr
@@ -80,10 +85,7 @@ struct Snapshot {
   /// another instance's business and are left out, so no instance reports them as down.
   std::vector<std::string> networks;
 
-  bool Watches(const std::string& network) const {
-    return networks.empty() ||
-           std::find(networks.begin(), networks.end(), network) != networks.end();
-  }
+  bool Watches(const std::string& network) const { return WatchesNetwork(networks, network); }
 };
 
 /// The latest snapshot, swapped atomically: writers Publish, readers Get without locks.
