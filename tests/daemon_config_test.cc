@@ -38,6 +38,16 @@ TEST(DaemonConfig, FlagsAndConfigFile) {
   EXPECT_EQ(c.config->config_file, dir / "trinetd.conf");
 }
 
+TEST(DaemonConfig, MetricsCardinalityControls) {
+  auto c = Load({"--metrics-interface-roles", "core,egress", "--metrics-drop-admin-down",
+                 "--metrics-max-interfaces", "48"});
+  ASSERT_TRUE(c.config) << c.message;
+  EXPECT_EQ(c.config->metrics_interface_roles, (std::vector<std::string>{"core", "egress"}));
+  EXPECT_TRUE(c.config->metrics_drop_admin_down);
+  EXPECT_EQ(c.config->metrics_max_interfaces, 48);
+  EXPECT_EQ(Load({"--metrics-interface-roles", "router"}).exit_code, 2);
+}
+
 TEST(DaemonConfig, TheShippedExampleConfigLoads) {
   auto c = Load({"--config", TRINET_SOURCE_DIR "/tools/systemd/trinetd-example.conf"});
   ASSERT_TRUE(c.config) << c.message;

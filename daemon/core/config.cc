@@ -77,6 +77,15 @@ ConfigLoad LoadDaemonConfig(int argc, const char* const* argv) {
   app.add_option("--log-level", c.log_level, "debug, info, warning or error")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
+  app.add_option("--metrics-interface-roles", c.metrics_interface_roles,
+                 "Export interface series only for devices of these roles (default: all)")
+      ->check(CLI::IsMember(enums::kDeviceRoles))
+      ->delimiter(',');
+  app.add_flag("--metrics-drop-admin-down", c.metrics_drop_admin_down,
+               "Leave interfaces that are administratively down out of /metrics");
+  app.add_option("--metrics-max-interfaces", c.metrics_max_interfaces,
+                 "Export at most this many interfaces per device")
+      ->check(CLI::Range(0, 1000000));
   app.add_flag("--check-config", c.check_config,
                "Validate the settings and the register, then exit");
   app.add_flag("--once", c.once,

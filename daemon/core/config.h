@@ -27,6 +27,11 @@ struct DaemonConfig {
   std::chrono::seconds backoff_max{900};  ///< longest retry delay
   std::vector<std::string> networks;      ///< networks this instance polls; empty: all
   std::string log_level = "info";
+  /// Cardinality controls of /metrics (docs/metrics.md): interface series only for devices
+  /// of these roles (empty: all), without admin-down interfaces, at most N per device.
+  std::vector<std::string> metrics_interface_roles;
+  bool metrics_drop_admin_down = false;
+  std::optional<int> metrics_max_interfaces;
   bool check_config = false;
   bool once = false;
 };

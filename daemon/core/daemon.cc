@@ -82,18 +82,26 @@ class Scheduler {
     auto next_poll = Clock::now();
     const auto keep_going = [this] { return !stopping(); };
     while (!stopping()) {
-      if (TakeReload()) ApplyReload();
-      auto reg = CurrentRegister();
-      const auto now = Clock::now();
-      if (now >= next_discovery) {
-        log::Info("cycle " + Describe(poller_.RunCycle(reg, CycleKind::kDiscovery, keep_going)));
-        next_discovery = now + config_.discovery_interval;
-        next_poll = now + config_.poll_interval;  // discovery read the interfaces too
-      } else if (now >= next_poll) {
-        auto summary = poller_.RunCycle(reg, CycleKind::kPoll, keep_going);
-        (summary.down ? log::Info : log::Debug)("cycle " + Describe(summary));
-        // A cycle longer than the interval starts the next one at once, not a backlog.
-        next_poll = std::max(now + config_.poll_interval, Clock::now());
+      // An exception escaping this thread would end the daemon with std::terminate; a
+      // locked or broken database while reading the register is logged and tried again.
+      try {
+        if (TakeReload()) ApplyReload();
+        auto reg = CurrentRegister();
+        const auto now = Clock::now();
+        if (now >= next_discovery) {
+          log::Info("cycle " + Describe(poller_.RunCycle(reg, CycleKind::kDiscovery, keep_going)));
+          next_discovery = now + config_.discovery_interval;
+          next_poll = now + config_.poll_interval;  // discovery read the interfaces too
+        } else if (now >= next_poll) {
+          auto summary = poller_.RunCycle(reg, CycleKind::kPoll, keep_going);
+          (summary.down ? log::Info : log::Debug)("cycle " + Describe(summary));
+          // A cycle longer than the interval starts the next one at once, not a backlog.
+          next_poll = std::max(now + config_.poll_interval, Clock::now());
+        }
+      } catch (const std::exception& e) {
+        log::Error(std::string("cycle failed, trying again in 5 s: ") + e.what());
+        next_poll = std::max(next_poll, Clock::now() + std::chrono::seconds(5));
+        next_discovery = std::max(next_discovery, Clock::now() + std::chrono::seconds(5));
       }
       std::unique_lock lock(mu_);
       cv_.wait_until(lock, std::min(next_discovery, next_poll),
@@ -202,7 +210,13 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
     return writer.batches_failed() ? 3 : 0;
   }
 
-  metrics::MetricsServer metrics(config.listen, snapshots);
+  metrics::MetricsOptions metrics_options;
+  metrics_options.interface_roles = config.metrics_interface_roles;
+  metrics_options.drop_admin_down_interfaces = config.metrics_drop_admin_down;
+  if (config.metrics_max_interfaces) {
+    metrics_options.max_interfaces_per_device = static_cast<size_t>(*config.metrics_max_interfaces);
+  }
+  metrics::MetricsServer metrics(config.listen, snapshots, metrics_options);
   log::Info("trinetd " TRINET_VERSION " polling " + std::to_string(watched) +
             " devices; /metrics on " + config.listen);
   Scheduler scheduler(config, argc, argv, reader, poller);
