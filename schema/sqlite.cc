@@ -160,6 +160,9 @@ void MigrateTo(Database& db, int version) {
   for (const auto& m : all) {
     if (m.version <= current || m.version > version) continue;
     Transaction tx(db);
+    // Another process (a second trinetd instance starting at the same time) may have applied
+    // it while this one waited for the write lock.
+    if (db.UserVersion() >= m.version) continue;
     try {
       db.Exec(m.sql);
     } catch (const Error& e) {

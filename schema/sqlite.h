@@ -95,6 +95,19 @@ class Transaction {
   bool done_ = false;
 };
 
+/// A read-only snapshot: BEGIN (deferred) on construction, ended on destruction, so that
+/// several SELECTs see one state of the database even while another process writes.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Database& db) : db_(db) { db_.Exec("BEGIN"); }
+  ~ReadTransaction() { sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  Database& db_;
+};
+
 /// The schema's migrations, embedded from schema/NNN_*.sql at build time, in order.
 struct Migration {
   int version;

@@ -143,6 +143,44 @@ TEST(Observe, CountersStayMonotonicAcrossWrapAndRestart) {
   EXPECT_EQ(receive(fourth), 4001234567ull + 300'000'000ull + 500);
 }
 
+TEST(Observe, AnIncompleteIfXTableNeitherWipesInterfacesNorBreaksCounters) {
+  auto agent = Recording("edge-router.snmprec");
+  Device d = MakeDevice("rtr", "core", 16107);
+  DeviceMemory memory;
+  FakeTransport t1;
+  t1.AddAgent("127.0.0.1", 16107, agent);
+  auto first = Cycle(t1, d, CycleKind::kPoll, memory, 1'000'000);
+  ASSERT_TRUE(first.observation.interfaces);
+  const auto before = first.snapshot.interfaces.front().receive_bytes;
+  ASSERT_TRUE(before);
+
+  // Next poll the agent times out on every ifXTable request: the 64-bit counters are missing.
+  const snmp::Oid kIfXEntry{1, 3, 6, 1, 2, 1, 31, 1, 1, 1};
+  for (auto& [oid, value] : agent.data) {
+    if (oid.StartsWith(snmp::kIfInOctets) || oid.StartsWith(snmp::kIfHCInOctets)) {
+      value.unsigned_value += 1000;
+    }
+  }
+  agent.mutate = [&](const snmp::Request& req, snmp::Response& resp) {
+    if (!req.oids.empty() && req.oids.front().StartsWith(kIfXEntry)) {
+      resp = {snmp::Outcome::kTimeout, 0, 0, {}, "no response"};
+    }
+  };
+  FakeTransport t2;
+  t2.AddAgent("127.0.0.1", 16107, agent);
+  auto second = Cycle(t2, d, CycleKind::kPoll, memory, 1'060'000);
+  EXPECT_TRUE(second.snapshot.up);
+  EXPECT_FALSE(second.observation.interfaces);  // stored interfaces are kept as they were
+  EXPECT_EQ(second.snapshot.interfaces.front().receive_bytes, before);
+
+  // When the agent answers fully again, the 1000 octets are counted once, not lost.
+  agent.mutate = nullptr;
+  FakeTransport t3;
+  t3.AddAgent("127.0.0.1", 16107, agent);
+  auto third = Cycle(t3, d, CycleKind::kPoll, memory, 1'120'000);
+  EXPECT_EQ(third.snapshot.interfaces.front().receive_bytes, *before + 1000);
+}
+
 TEST(Observe, UpsOnBatteryBecomesHealthAndSnapshot) {
   FakeTransport t;
   t.AddAgent("127.0.0.1", 16103, Recording("ups-on-battery.snmprec"));

@@ -19,7 +19,8 @@ FakeTransport::Agent Switch(int ports) {
   a.data[kSysName] = Value::Bytes(ValueType::kOctetString, "sw1");
   a.data[kSysUpTime] = Value::Unsigned(ValueType::kTimeTicks, 12345);
   for (std::uint32_t i = 1; i <= static_cast<std::uint32_t>(ports); ++i) {
-    a.data[kIfDescr.Append({i})] = Value::Bytes(ValueType::kOctetString, "port" + std::to_string(i));
+    a.data[kIfDescr.Append({i})] =
+        Value::Bytes(ValueType::kOctetString, "port" + std::to_string(i));
     a.data[kIfOper.Append({i})] = Value::Integer(1);
   }
   // Something after the table, so a walk has to notice it left its columns.
@@ -54,8 +55,9 @@ PollResult PollOne(FakeTransport& t, PollJob job, PollEngineOptions options = {}
 }
 
 size_t Rows(const WalkResult& w, const Oid& column) {
-  return static_cast<size_t>(std::count_if(w.varbinds.begin(), w.varbinds.end(),
-                                           [&](const Varbind& vb) { return vb.oid.StartsWith(column); }));
+  return static_cast<size_t>(
+      std::count_if(w.varbinds.begin(), w.varbinds.end(),
+                    [&](const Varbind& vb) { return vb.oid.StartsWith(column); }));
 }
 
 TEST(PollEngine, WalksSeveralColumnsPerGetBulk) {
@@ -160,6 +162,28 @@ TEST(PollEngine, GenErrForTooManyVarbindsAsksForFewerColumns) {
   EXPECT_EQ(Rows(*w, kIfOper), 7u);
   EXPECT_EQ(r.scalars.size(), 2u);  // the GET of two scalars was split as well
   EXPECT_GE(r.stats.error_status, 2u);
+}
+
+TEST(PollEngine, GenErrWithOneColumnLeftHalvesRowsNotColumns) {
+  // Two columns of different length: once the short one ends, one column is left; a genErr
+  // then must not shrink the request to zero columns (which looks like the walk's end).
+  FakeTransport t;
+  auto agent = Switch(2);
+  for (std::uint32_t i = 3; i <= 50; ++i) agent.data[kIfOper.Append({i})] = Value::Integer(1);
+  int bulk_with_one_column = 0;
+  agent.mutate = [&](const Request& req, Response& resp) {
+    if (req.type == PduType::kGetBulk && req.oids.size() == 1 && ++bulk_with_one_column == 1) {
+      resp.varbinds.clear();
+      resp.error_status = kGenErr;
+    }
+  };
+  t.AddAgent("127.0.0.1", 161, agent);
+  auto r = PollOne(t, Job("sw1"), {.max_repetitions = 4});
+  const WalkResult* w = r.Walk("ifTable");
+  EXPECT_EQ(w->end, WalkEnd::kComplete) << w->detail;
+  EXPECT_EQ(Rows(*w, kIfDescr), 2u);
+  EXPECT_EQ(Rows(*w, kIfOper), 50u);
+  EXPECT_EQ(bulk_with_one_column > 1, true);
 }
 
 TEST(PollEngine, StopsAWalkAtANonIncreasingOid) {

@@ -226,19 +226,21 @@ class PollEngine::DevicePoll {
       ++result_.stats.too_big;
       if (w.repetitions > 1) {
         w.repetitions = std::max(1, w.repetitions / 2);
-      } else if (w.columns_per_request > 1) {
-        w.columns_per_request = std::max<size_t>(1, w.columns_per_request / 2);
+      } else if (columns.size() > 1) {
+        w.columns_per_request = std::max<size_t>(1, columns.size() / 2);
       } else {
         return EndWalk(index, WalkEnd::kTooBig, "tooBig with one varbind");
       }
       return Continue(index);
     }
-    if (r.error_status == kGenErr && (w.columns_per_request > 1 || w.repetitions > 1)) {
+    if (r.error_status == kGenErr && (columns.size() > 1 || w.repetitions > 1)) {
       // Agents that limit the varbinds per request answer genErr rather than tooBig; ask
       // for fewer columns, then fewer rows, before giving up.
       ++result_.stats.error_status;
-      if (w.columns_per_request > 1) {
-        w.columns_per_request = std::min(columns.size(), w.columns_per_request) / 2;
+      // Halve what was actually sent: never down to zero columns, which would read as the
+      // walk's natural end.
+      if (columns.size() > 1) {
+        w.columns_per_request = std::max<size_t>(1, columns.size() / 2);
       } else {
         w.repetitions = std::max(1, w.repetitions / 2);
       }

@@ -126,8 +126,11 @@ class Scheduler {
       return;
     }
     const DaemonConfig& c = *load.config;
-    if (c.db != config_.db || c.listen != config_.listen) {
-      log::Warning("reload: --db and --listen take effect only after a restart");
+    if (c.db != config_.db || c.listen != config_.listen ||
+        c.metrics_interface_roles != config_.metrics_interface_roles ||
+        c.metrics_drop_admin_down != config_.metrics_drop_admin_down ||
+        c.metrics_max_interfaces != config_.metrics_max_interfaces) {
+      log::Warning("reload: --db, --listen and --metrics-* take effect only after a restart");
     }
     log::Level level;
     if (log::ParseLevel(c.log_level, &level)) log::SetLevel(level);
@@ -137,6 +140,9 @@ class Scheduler {
   }
 
   std::shared_ptr<const Register> CurrentRegister() {
+    // One read transaction: an apply committing between the generation and the tables, or
+    // between two tables, would otherwise give a register that never existed.
+    sql::ReadTransaction snapshot(reader_);
     const auto generation = RegisterGeneration(reader_);
     if (!reg_ || generation != generation_) {
       reg_ = std::make_shared<const Register>(LoadRegister(reader_));
@@ -170,15 +176,12 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
   log::Level level;
   if (log::ParseLevel(config.log_level, &level)) log::SetLevel(level);
 
-  // Signals are taken by this thread alone (sigwait below); every thread started from here
-  // inherits the mask, so none of them is interrupted in the middle of a write.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
   sql::Database reader = sql::Database::Open(config.db);
-  auto reg = std::make_shared<const Register>(LoadRegister(reader));
+  std::shared_ptr<const Register> reg;
+  {
+    sql::ReadTransaction snapshot(reader);
+    reg = std::make_shared<const Register>(LoadRegister(reader));
+  }
   const size_t watched = Watched(*reg, config);
 
   if (config.check_config) {
@@ -192,6 +195,15 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
               << " has none on the networks this instance polls\n";
     return 1;
   }
+
+  // Signals are taken by this thread alone (sigwait below); every thread started from here
+  // inherits the mask, so none of them is interrupted in the middle of a write.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  // --once keeps the default dispositions, so Ctrl-C and SIGTERM stop it at once (the
+  // store is safe: every batch is one transaction).
+  if (!config.once) pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   ObservationWriter writer(config.db);
   snmp::NetSnmpTransport transport;

@@ -1,6 +1,7 @@
 #include "core/observe.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "register/ip.h"
 #include "snmp/catalogue.h"
@@ -105,6 +106,14 @@ DeviceOutput Observe(const Device& device, const snmp::PollResult& result, Cycle
     memory.uptime_at_ms = now_ms;
   }
 
+  auto complete = [&result](const char* walk) {
+    const auto* w = result.Walk(walk);
+    return w && w->end == snmp::WalkEnd::kComplete;
+  };
+  // Without a complete ifXTable the 64-bit counters are missing and the decoder falls back
+  // to 32-bit ones: a change of width is a discontinuity, so such a cycle leaves the totals
+  // as they were instead of losing two intervals of traffic.
+  const bool interfaces_complete = complete("ifTable") && complete("ifXTable");
   auto interfaces = snmp::DecodeInterfaces(all);
   issues += interfaces.issues;
   std::vector<InterfaceRow> rows;
@@ -126,6 +135,11 @@ DeviceOutput Observe(const Device& device, const snmp::PollResult& result, Cycle
         [&](CounterId id,
             const std::optional<snmp::CounterReading>& reading) -> std::optional<std::uint64_t> {
       if (!reading) return std::nullopt;
+      if (!interfaces_complete) {
+        auto known = memory.counters.find({i.ifindex, id});
+        return known == memory.counters.end() ? std::nullopt
+                                              : std::optional<std::uint64_t>(known->second.total);
+      }
       auto [it, fresh] = memory.counters.try_emplace({i.ifindex, id});
       DeviceMemory::Counter& c = it->second;
       if (fresh) {
@@ -146,8 +160,14 @@ DeviceOutput Observe(const Device& device, const snmp::PollResult& result, Cycle
     s.interfaces.push_back(std::move(snap));
   }
   // An incomplete interface walk must not wipe the stored interfaces.
-  const auto* if_walk = result.Walk("ifTable");
-  if (if_walk && if_walk->end == snmp::WalkEnd::kComplete) o.interfaces = std::move(rows);
+  if (interfaces_complete) {
+    o.interfaces = std::move(rows);
+    // Interfaces that are gone (a PPP or VPN interface with a new ifIndex each time) leave the
+    // counter memory too, so it does not grow for ever.
+    std::set<std::uint32_t> present;
+    for (const auto& i : interfaces.result) present.insert(i.ifindex);
+    std::erase_if(memory.counters, [&](const auto& kv) { return !present.count(kv.first.first); });
+  }
 
   auto ups = snmp::DecodeUps(all);
   issues += ups.issues;
@@ -175,10 +195,18 @@ DeviceOutput Observe(const Device& device, const snmp::PollResult& result, Cycle
   if (result.Walk("entPhySensorTable")) {
     auto sensors = snmp::DecodeSensors(all);
     issues += sensors.issues;
-    memory.has_sensors = !sensors.result.empty();
-    if (kind == CycleKind::kDiscovery) memory.sensor_names.clear();
+    // What a failed walk did not show is not gone: only a complete walk says which sensors
+    // exist and (at discovery, with entPhysicalTable) what they are called.
+    const bool learn =
+        complete("entPhySensorTable") && (kind == CycleKind::kPoll || complete("entPhysicalTable"));
+    if (learn) {
+      memory.has_sensors = !sensors.result.empty();
+      if (kind == CycleKind::kDiscovery) memory.sensor_names.clear();
+    }
     for (const auto& r : sensors.result) {
-      if (kind == CycleKind::kDiscovery && !r.name.empty()) memory.sensor_names[r.index] = r.name;
+      if (learn && kind == CycleKind::kDiscovery && !r.name.empty()) {
+        memory.sensor_names[r.index] = r.name;
+      }
       if (!r.value) continue;
       std::string name = r.name;
       if (name.empty()) {

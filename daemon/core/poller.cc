@@ -56,8 +56,12 @@ Poller::Poller(snmp::Transport& transport, ObservationWriter& writer, SnapshotHo
 }
 
 void Poller::Configure(const DaemonConfig& config) {
+  // A reload that leaves the back-off alone keeps what it knows of dead devices; otherwise
+  // every one of them would be retried at once.
+  if (config.backoff_base != config_.backoff_base || config.backoff_max != config_.backoff_max) {
+    backoff_ = snmp::UnreachableBackoff(config.backoff_base, config.backoff_max);
+  }
   config_ = config;
-  backoff_ = snmp::UnreachableBackoff(config.backoff_base, config.backoff_max);
 }
 
 bool Poller::Watched(const Device& d) const { return WatchesNetwork(config_.networks, d.network); }
