@@ -63,6 +63,24 @@ TEST(Ip, ManagementAddressForms) {
   EXPECT_FALSE(ParseManagementAddress("", &err));
 }
 
+TEST(Ip, GloballyRoutable) {
+  auto routable = [](const char* text) { return IsGloballyRoutable(*ParseIpAddress(text)); };
+  // The Internet, and the documentation ranges that stand for it in labs.
+  for (const char* a : {"8.8.8.8", "1.1.1.1", "203.0.113.5", "198.51.100.1", "192.0.2.200",
+                        "2001:db8::1", "2400:cb00::1", "100.128.0.1", "172.32.0.1"}) {
+    EXPECT_TRUE(routable(a)) << a;
+  }
+  // Private, shared, loopback, link-local, multicast, reserved, unspecified.
+  for (const char* a : {"10.32.0.9",     "172.16.5.5",      "172.31.255.255",  "192.168.1.1",
+                        "100.64.0.1",    "100.127.255.255", "127.0.10.1",      "169.254.1.1",
+                        "224.0.0.5",     "239.255.255.250", "255.255.255.255", "240.0.0.1",
+                        "0.0.0.0",       "198.18.0.1",      "192.0.0.9",       "::",
+                        "::1",           "fe80::1",         "fd00::1",         "ff02::1",
+                        "::ffff:8.8.8.8"}) {
+    EXPECT_FALSE(routable(a)) << a;
+  }
+}
+
 TEST(Ip, MacForms) {
   EXPECT_EQ(NormaliseMac("00:1B:54:AA:00:01"), "00:1b:54:aa:00:01");
   EXPECT_EQ(NormaliseMac("00-1b-54-aa-00-01"), "00:1b:54:aa:00:01");

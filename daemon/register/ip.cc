@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <vector>
 
 namespace trinet {
 
@@ -115,6 +116,25 @@ std::optional<Cidr> ParseCidr(std::string_view text, std::string* error) {
     return std::nullopt;
   }
   return c;
+}
+
+bool IsGloballyRoutable(const IpAddress& a) {
+  // IANA's special-purpose registries (RFC 6890 and successors), less the documentation
+  // blocks on purpose (see the header).
+  static const std::vector<Cidr> kNotRoutable = [] {
+    std::vector<Cidr> out;
+    for (const char* text :
+         {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+          "172.16.0.0/12", "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4",
+          "240.0.0.0/4", "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b:1::/48", "100::/64",
+          "fc00::/7", "fe80::/10", "ff00::/8"}) {
+      std::string error;
+      out.push_back(*ParseCidr(text, &error));
+    }
+    return out;
+  }();
+  return std::none_of(kNotRoutable.begin(), kNotRoutable.end(),
+                      [&a](const Cidr& c) { return c.Contains(a); });
 }
 
 std::string ManagementAddress::Key() const {

@@ -39,6 +39,14 @@ struct Cidr {
 /// nullopt and sets *error to a sentence saying why.
 std::optional<Cidr> ParseCidr(std::string_view text, std::string* error);
 
+/// Whether `a` is globally routable on the Internet: not private (RFC 1918, IPv6 ULA),
+/// shared (100.64/10), loopback, link-local, multicast, unspecified, broadcast or otherwise
+/// reserved by IANA. The documentation ranges (192.0.2/24, 198.51.100/24, 203.0.113/24,
+/// 2001:db8::/32) count as routable, so that labs and tests can stand for the Internet with
+/// them. Whether an address is inside one of the register's network plans is the caller's
+/// question: "public" in the findings means routable *and* in no plan.
+bool IsGloballyRoutable(const IpAddress& a);
+
 /// A device's management address: an IPv4 or IPv6 literal or a host name, and a UDP port.
 struct ManagementAddress {
   std::string host;  ///< literal in canonical form, or lower-case host name
