@@ -1,4 +1,4 @@
-// One test per validation class of the register loader (written by a helper).
+// One test per validation class of the register loader.
 //
 // Every test starts from kBase, a small valid register, changes one thing in it and checks
 // that the loader refuses the file with the right diagnostic: where (line and column, found
