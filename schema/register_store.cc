@@ -110,8 +110,9 @@ void WriteRegister(sql::Database& db, const Register& before, const Register& r)
 
   sql::Statement cred(db,
                       "INSERT INTO credentials (id, version, community, user, auth_protocol, "
-                      "auth_passphrase, priv_protocol, priv_passphrase, ord) VALUES (?1, ?2, ?3, "
-                      "?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO UPDATE SET "
+                      "auth_passphrase, priv_protocol, priv_passphrase, ord, context) VALUES "
+                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO UPDATE SET "
+                      "context = excluded.context, "
                       "version = excluded.version, community = excluded.community, "
                       "user = excluded.user, auth_protocol = excluded.auth_protocol, "
                       "auth_passphrase = excluded.auth_passphrase, "
@@ -128,7 +129,7 @@ void WriteRegister(sql::Database& db, const Register& before, const Register& r)
         cred.BindNull(5 + 2 * i).BindNull(6 + 2 * i);
       }
     }
-    cred.Bind(9, ord++).Run();
+    cred.Bind(9, ord++).Bind(10, c.context).Run();
   }
 
   sql::Statement dev(db,
@@ -222,14 +223,15 @@ Register LoadRegister(sql::Database& db) {
   r.credentials = Select<Credential>(
       db,
       "SELECT id, version, community, user, auth_protocol, auth_passphrase, priv_protocol, "
-      "priv_passphrase FROM credentials ORDER BY ord",
+      "priv_passphrase, context FROM credentials ORDER BY ord",
       [](sql::Statement& s) {
         return Credential{s.Text(0),
                           s.Text(1),
                           s.OptText(2),
                           s.OptText(3),
                           Key(s.OptText(4), s.OptText(5)),
-                          Key(s.OptText(6), s.OptText(7))};
+                          Key(s.OptText(6), s.OptText(7)),
+                          s.OptText(8)};
       });
   r.devices =
       Select<Device>(db,

@@ -376,6 +376,19 @@ TEST_F(NetSnmpTransport, V3AuthPrivShaAes) {
   }
 }
 
+// The register's `context` of a v3 credential is what Open() asks for.
+TEST_F(NetSnmpTransport, V3ContextFromTheCredential) {
+  SnmpTransport t;
+  Target target = V3("simulator", "SHA", "AES", port());
+  target.credential.context = std::string(kCisco);
+  std::string error;
+  auto id = t.Open(target, &error);
+  ASSERT_TRUE(id) << error;
+  Response r = Run(t, *id, Get({kSysName}));
+  ASSERT_EQ(r.outcome, Outcome::kOk) << r.detail;
+  EXPECT_EQ(Text(r.varbinds.at(0).value), "Profiler3750");
+}
+
 TEST_F(NetSnmpTransport, V3EveryProtocolThisBuildSupports) {
   SnmpTransport t;
   int tested = 0;

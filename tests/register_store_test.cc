@@ -181,6 +181,17 @@ TEST(RegisterStore, RedactedSecretWithNothingStoredIsRefused) {
   EXPECT_EQ(Count(db, "networks"), 0);
 }
 
+TEST(RegisterStore, V3ContextIsStoredAndExported) {
+  TempDir dir;
+  auto db = sql::Database::Open(dir / "t.db");
+  const std::string text = Replace(ReadFile(kExample), "    user: simulator\n",
+                                   "    user: simulator\n    context: vlan-10\n");
+  Register reg = Parse(text);
+  ASSERT_TRUE(ApplyRegister(db, reg, Request(text)).applied);
+  EXPECT_EQ(LoadRegister(db).credentials.at(1).context, "vlan-10");
+  EXPECT_NE(EmitRegisterYaml(LoadRegister(db)).find("context: vlan-10"), std::string::npos);
+}
+
 TEST(RegisterStore, ChangedSecretIsRecordedRedacted) {
   TempDir dir;
   auto db = sql::Database::Open(dir / "t.db");

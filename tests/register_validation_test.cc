@@ -699,6 +699,15 @@ TEST(RegisterValidation, PassphraseFileReadableByGroupOrOthers) {
 // ---------------------------------------------------------------------------------------
 // Values that are present but say nothing.
 
+TEST(RegisterValidation, ContextIsForSnmpV3Only) {
+  const Yaml yaml =
+      Base().Replace("    community: public\n", "    community: public\n    context: vlan-10\n");
+  auto load = Parse(yaml);
+  ASSERT_THAT(load, IsRefusedWith(1));
+  EXPECT_EQ(At(load.errors[0]), ValueOf(yaml, "context: vlan-10"));
+  EXPECT_THAT(load.errors[0].message, HasSubstr("'context' is for SNMP v3; this is v2c"));
+}
+
 TEST(RegisterValidation, EmptyStringIsNoValue) {
   // A quoted "" must not pass as a room id and then skip the reference check.
   const Yaml yaml = Base().Replace("    room: dept\n", "    room: \"\"\n");

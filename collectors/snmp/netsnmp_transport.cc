@@ -1692,7 +1692,7 @@ NetSnmpTransport::~NetSnmpTransport() = default;
 
 std::optional<Transport::SessionId> NetSnmpTransport::Open(const Target& target,
                                                            std::string* error) {
-  return impl_->Open(target, "", error);
+  return impl_->Open(target, target.credential.context.value_or(""), error);
 }
 
 std::optional<Transport::SessionId> NetSnmpTransport::OpenWithContext(const Target& target,

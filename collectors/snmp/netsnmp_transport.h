@@ -45,8 +45,8 @@ class NetSnmpTransport final : public Transport {
   NetSnmpTransport& operator=(const NetSnmpTransport&) = delete;
 
   std::optional<SessionId> Open(const Target& target, std::string* error) override;
-  /// Open() with an SNMPv3 context name (Open() uses the default context ""). The register
-  /// has no context field yet; agents such as snmpsimd select their data by context name.
+  /// Open() with an explicit SNMPv3 context name; Open() uses the credential's `context`
+  /// (default ""). Agents such as snmpsimd and Cisco's per-VLAN views select data by it.
   std::optional<SessionId> OpenWithContext(const Target& target, std::string_view context_name,
                                            std::string* error);
   void Close(SessionId id) override;

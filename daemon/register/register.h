@@ -78,6 +78,7 @@ struct Credential {
   std::optional<std::string> user;       ///< v3 security name
   std::optional<UsmKey> auth;            ///< v3
   std::optional<UsmKey> priv;            ///< v3, requires auth
+  std::optional<std::string> context;    ///< v3 context name (default ""), e.g. "vlan-10"
 
   bool operator==(const Credential&) const = default;
 };

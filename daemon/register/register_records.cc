@@ -77,6 +77,7 @@ Record ToRecord(const Credential& c) {
       .Add("auth.passphrase", Member(c.auth, &UsmKey::passphrase), true)
       .Add("priv.protocol", Member(c.priv, &UsmKey::protocol))
       .Add("priv.passphrase", Member(c.priv, &UsmKey::passphrase), true)
+      .Add("context", c.context)
       .Take();
 }
 Record ToRecord(const Device& d) {

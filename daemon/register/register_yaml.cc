@@ -325,7 +325,8 @@ const std::vector<std::string>& FieldsOf(const Room*) {
   return k;
 }
 const std::vector<std::string>& FieldsOf(const Credential*) {
-  static const std::vector<std::string> k = {"id", "version", "community", "user", "auth", "priv"};
+  static const std::vector<std::string> k = {"id",   "version", "community", "user",
+                                             "auth", "priv",    "context"};
   return k;
 }
 const std::vector<std::string>& FieldsOf(const Device*) {
@@ -537,11 +538,12 @@ class Parser {
     v.user = r.Str("user", false);
     v.auth = ReadUsmKey(r, "auth", enums::kAuthProtocols);
     v.priv = ReadUsmKey(r, "priv", enums::kPrivProtocols);
+    v.context = r.Str("context", false);
     if (v.version == "1" || v.version == "2c") {
       if (!v.community) {
         ctx_.Error(r.MapMark(), r.what() + ": SNMP v" + v.version + " needs a 'community'");
       }
-      for (const char* k : {"user", "auth", "priv"}) {
+      for (const char* k : {"user", "auth", "priv", "context"}) {
         if (r.Has(k)) {
           ctx_.Error(r.Mark(k), r.what() + ": '" + k + "' is for SNMP v3; this is v" + v.version);
         }
@@ -866,6 +868,7 @@ std::string EmitRegisterYaml(const Register& reg) {
     EmitOpt(out, "user", c.user);
     EmitKey(out, "auth", c.auth);
     EmitKey(out, "priv", c.priv);
+    EmitOpt(out, "context", c.context);
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
