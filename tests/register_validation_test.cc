@@ -6,18 +6,17 @@
 // and what (the key words of the message).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <ostream>
-#include <random>
 #include <string>
 #include <string_view>
 
 #include "register/register_yaml.h"
+#include "test_util.h"
 
 namespace trinet {
 namespace {
@@ -181,37 +180,16 @@ MATCHER_P(IsRefusedWith, n, "is refused with " + ::testing::PrintToString(n) + "
   return ok;
 }
 
-// A directory of its own under the system temporary directory, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    path_ = std::filesystem::temp_directory_path() /
-            ("trinet-register-validation-" + std::to_string(::getpid()) + "-" +
-             std::to_string(random()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+using testing::TempDir;
 
-  const std::filesystem::path& path() const { return path_; }
-
-  // Writes `content` to NAME with the given mode and returns its path.
-  std::filesystem::path Write(const std::string& name, const std::string& content,
-                              std::filesystem::perms mode) const {
-    const auto file = path_ / name;
-    std::ofstream(file) << content;
-    std::filesystem::permissions(file, mode, std::filesystem::perm_options::replace);
-    return file;
-  }
-
- private:
-  std::filesystem::path path_;
-};
+// Writes `content` to NAME in `dir` with the given mode and returns its path.
+std::filesystem::path WriteWithMode(const TempDir& dir, const std::string& name,
+                                    const std::string& content, std::filesystem::perms mode) {
+  const auto file = dir / name;
+  testing::WriteFile(file, content);
+  std::filesystem::permissions(file, mode, std::filesystem::perm_options::replace);
+  return file;
+}
 
 constexpr auto kOwnerOnly =
     std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
@@ -662,7 +640,7 @@ TEST(RegisterValidation, PassphraseAndPassphraseFileBoth) {
 
 TEST(RegisterValidation, PassphraseFileOwnerOnlyIsRead) {
   TempDir dir;
-  dir.Write("auth.pass", "file-secret\n", kOwnerOnly);
+  WriteWithMode(dir, "auth.pass", "file-secret\n", kOwnerOnly);
   const Yaml yaml = WithAuthPassphraseFile("auth.pass");  // relative to the register's folder
   auto load = ParseRegister(yaml.str(), "reg.yaml", dir.path(), ReadPassphraseFile);
   for (const auto& e : load.errors) ADD_FAILURE() << e.ToString();
@@ -685,7 +663,7 @@ TEST(RegisterValidation, PassphraseFileMissing) {
 
 TEST(RegisterValidation, PassphraseFileReadableByGroupOrOthers) {
   TempDir dir;
-  const auto file = dir.Write("auth.pass", "file-secret\n", kWorldReadable);
+  const auto file = WriteWithMode(dir, "auth.pass", "file-secret\n", kWorldReadable);
   const Yaml yaml = WithAuthPassphraseFile(file.string());  // absolute this time
   auto load = ParseRegister(yaml.str(), "reg.yaml", dir.path(), ReadPassphraseFile);
   ASSERT_THAT(load, IsRefusedWith(1));
