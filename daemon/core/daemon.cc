@@ -39,6 +39,14 @@ size_t Watched(const Register& reg, const DaemonConfig& c) {
   return n;
 }
 
+void WarnIfNothingWatched(const Register& reg, const DaemonConfig& c) {
+  if (Watched(reg, c) == 0) {
+    log::Warning(
+        "the register has no device on the networks this instance polls; apply one "
+        "with `trinetctl inventory apply FILE`");
+  }
+}
+
 std::string Describe(const CycleSummary& s) {
   std::ostringstream out;
   out.precision(3);
@@ -57,9 +65,17 @@ std::string Describe(const CycleSummary& s) {
 
 class Scheduler {
  public:
+  /// `reg` and `generation` are what start-up already read, so the first cycle does not read
+  /// the register again.
   Scheduler(DaemonConfig config, int argc, const char* const* argv, sql::Database& reader,
-            Poller& poller)
-      : config_(std::move(config)), argc_(argc), argv_(argv), reader_(reader), poller_(poller) {}
+            Poller& poller, std::shared_ptr<const Register> reg, std::int64_t generation)
+      : config_(std::move(config)),
+        argc_(argc),
+        argv_(argv),
+        reader_(reader),
+        poller_(poller),
+        reg_(std::move(reg)),
+        generation_(generation) {}
 
   void Stop() {
     {
@@ -144,15 +160,11 @@ class Scheduler {
     // between two tables, would otherwise give a register that never existed.
     sql::ReadTransaction snapshot(reader_);
     const auto generation = RegisterGeneration(reader_);
-    if (!reg_ || generation != generation_) {
+    if (generation != generation_) {
       reg_ = std::make_shared<const Register>(LoadRegister(reader_));
-      if (reg_ && generation_ != -1) log::Info("register changed: reloaded");
+      log::Info("register changed: reloaded");
       generation_ = generation;
-      if (Watched(*reg_, config_) == 0) {
-        log::Warning(
-            "the register has no device on the networks this instance polls; apply "
-            "one with `trinetctl inventory apply FILE`");
-      }
+      WarnIfNothingWatched(*reg_, config_);
     }
     return reg_;
   }
@@ -163,7 +175,7 @@ class Scheduler {
   sql::Database& reader_;
   Poller& poller_;
   std::shared_ptr<const Register> reg_;
-  std::int64_t generation_ = -1;
+  std::int64_t generation_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -178,8 +190,10 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
 
   sql::Database reader = sql::Database::Open(config.db);
   std::shared_ptr<const Register> reg;
+  std::int64_t generation = 0;
   {
     sql::ReadTransaction snapshot(reader);
+    generation = RegisterGeneration(reader);
     reg = std::make_shared<const Register>(LoadRegister(reader));
   }
   const size_t watched = Watched(*reg, config);
@@ -231,7 +245,8 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
   metrics::MetricsServer metrics(config.listen, snapshots, metrics_options);
   log::Info("trinetd " TRINET_VERSION " polling " + std::to_string(watched) +
             " devices; /metrics on " + config.listen);
-  Scheduler scheduler(config, argc, argv, reader, poller);
+  WarnIfNothingWatched(*reg, config);
+  Scheduler scheduler(config, argc, argv, reader, poller, reg, generation);
   std::thread loop([&scheduler] { scheduler.Run(); });
   while (true) {
     int sig = 0;
