@@ -59,7 +59,7 @@ DeviceOutput Cycle(FakeTransport& t, const Device& d, CycleKind kind, DeviceMemo
   engine.Submit(BuildJob(d, V2c(), kind, memory, std::chrono::milliseconds(500), 0, 10000),
                 [&](snmp::PollResult&& r) { result = std::move(r); });
   engine.Run();
-  return Observe(d, result, kind, memory, now_ms);
+  return Observe(d, std::move(result), kind, memory, now_ms);
 }
 
 const InterfaceSnapshot* Interface(const DeviceSnapshot& s, const std::string& name) {

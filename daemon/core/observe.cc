@@ -24,10 +24,15 @@ void AddScalars(snmp::PollJob& job, const std::vector<snmp::Oid>& oids) {
   }
 }
 
-// Every varbind of the poll in one list: the decoders pick their own tables out of it.
-std::vector<snmp::Varbind> AllVarbinds(const snmp::PollResult& r) {
-  std::vector<snmp::Varbind> all = r.scalars;
-  for (const auto& w : r.walks) all.insert(all.end(), w.varbinds.begin(), w.varbinds.end());
+// Every varbind of the poll in one list, moved out of the result (a discovery of a big
+// switch holds tens of thousands): the decoders pick their own tables out of it.
+std::vector<snmp::Varbind> TakeAllVarbinds(snmp::PollResult& r) {
+  std::vector<snmp::Varbind> all = std::move(r.scalars);
+  for (auto& w : r.walks) {
+    all.insert(all.end(), std::make_move_iterator(w.varbinds.begin()),
+               std::make_move_iterator(w.varbinds.end()));
+    w.varbinds.clear();
+  }
   return all;
 }
 
@@ -69,7 +74,7 @@ snmp::PollJob BuildJob(const Device& device, const Credential& credential, Cycle
   return job;
 }
 
-DeviceOutput Observe(const Device& device, const snmp::PollResult& result, CycleKind kind,
+DeviceOutput Observe(const Device& device, snmp::PollResult&& result, CycleKind kind,
                      DeviceMemory& memory, std::int64_t now_ms) {
   DeviceOutput out;
   DeviceObservation& o = out.observation;
@@ -83,14 +88,13 @@ DeviceOutput Observe(const Device& device, const snmp::PollResult& result, Cycle
   s.last_poll_timestamp_seconds = static_cast<double>(now_ms) / 1000.0;
   if (!result.reachable) return out;
 
-  const auto all = AllVarbinds(result);
-  snmp::DecodeIssues issues;
-
   for (const auto& w : result.walks) {
     if (w.end == snmp::WalkEnd::kSkipped) continue;
     o.walks.push_back(
         {w.name, snmp::ToString(w.end), static_cast<std::int64_t>(w.varbinds.size())});
   }
+  const auto all = TakeAllVarbinds(result);
+  snmp::DecodeIssues issues;
 
   // sysUpTime tells whether the agent restarted since the last poll: its counters then
   // started from zero again, which is a discontinuity and not traffic.

@@ -44,8 +44,9 @@ struct DeviceOutput {
   int decode_issues = 0;  ///< varbinds skipped as wrong type, malformed index, …
 };
 
-/// Decodes `result` and updates `memory`. `now_ms` is Unix time in milliseconds.
-DeviceOutput Observe(const Device& device, const snmp::PollResult& result, CycleKind kind,
+/// Decodes `result` (whose varbinds it takes, rather than copy) and updates `memory`.
+/// `now_ms` is Unix time in milliseconds.
+DeviceOutput Observe(const Device& device, snmp::PollResult&& result, CycleKind kind,
                      DeviceMemory& memory, std::int64_t now_ms);
 
 }  // namespace trinet

@@ -112,11 +112,8 @@ CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kin
       return BuildJob(*d, *credential, kind, *memory, config_.timeout, config_.retries,
                       static_cast<size_t>(config_.max_table_rows));
     };
-    engine.Submit(make_job, [this, d, kind, &summary, &batch](snmp::PollResult&& r) {
-      const auto now_ms = NowMs();
-      DeviceOutput out = Observe(*d, r, kind, memory_[d->id], now_ms);
+    engine.Submit(make_job, [this, d, kind, memory, &summary, &batch](snmp::PollResult&& r) {
       summary.stats += r.stats;
-      summary.decode_issues += out.decode_issues;
       if (r.reachable) {
         ++summary.up;
         backoff_.RecordSuccess(d->id);
@@ -126,6 +123,8 @@ CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kin
         summary.down_devices.emplace_back(d->id, r.error);
         log::Debug("device " + d->id + " down: " + r.error);
       }
+      DeviceOutput out = Observe(*d, std::move(r), kind, *memory, NowMs());
+      summary.decode_issues += out.decode_issues;
       devices_[d->id] = std::move(out.snapshot);
       batch.push_back(std::move(out.observation));
       if (batch.size() >= 500) writer_.Submit(std::exchange(batch, {}));
