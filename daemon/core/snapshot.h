@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "register/register.h"
@@ -88,15 +89,42 @@ struct Snapshot {
   bool Watches(const std::string& network) const { return WatchesNetwork(networks, network); }
 };
 
-/// The latest snapshot, swapped atomically: writers Publish, readers Get without locks.
+/// One finding as /metrics exports it.
+struct FindingSnapshot {
+  std::string id, rule, reason, severity;
+  std::string state;  ///< open | acknowledged | waived | resolved
+  std::string network, platform, room, unit;
+  std::string subject;  ///< the subject's id
+};
+
+/// The findings after the latest evaluation and the consolidation progress (M2 art. 15),
+/// published by the writer thread after it evaluated the rules.
+struct FindingsSnapshot {
+  double evaluated_at_seconds = 0;        ///< Unix time of the evaluation; 0: none yet
+  std::vector<FindingSnapshot> findings;  ///< every stored finding, resolved ones too
+  /// Registered rooms by (platform, kind, status).
+  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> rooms;
+  /// Department rooms past consolidate_by that are not consolidated, decommissioned or
+  /// exempt, by platform (every platform present, 0 included).
+  std::map<std::string, std::uint64_t> rooms_overdue;
+  /// Units without an administrator, by platform (every platform present, 0 included).
+  std::map<std::string, std::uint64_t> units_without_admin;
+};
+
+/// The latest snapshots, swapped atomically: writers Publish, readers Get without locks.
 class SnapshotHolder {
  public:
-  SnapshotHolder() : current_(std::make_shared<const Snapshot>()) {}
+  SnapshotHolder()
+      : current_(std::make_shared<const Snapshot>()),
+        findings_(std::make_shared<const FindingsSnapshot>()) {}
   void Publish(std::shared_ptr<const Snapshot> s) { current_.store(std::move(s)); }
   std::shared_ptr<const Snapshot> Get() const { return current_.load(); }
+  void PublishFindings(std::shared_ptr<const FindingsSnapshot> f) { findings_.store(std::move(f)); }
+  std::shared_ptr<const FindingsSnapshot> GetFindings() const { return findings_.load(); }
 
  private:
   std::atomic<std::shared_ptr<const Snapshot>> current_;
+  std::atomic<std::shared_ptr<const FindingsSnapshot>> findings_;
 };
 
 }  // namespace trinet

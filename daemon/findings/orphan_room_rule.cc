@@ -1,0 +1,7 @@
+#include "findings/rules.h"
+
+namespace trinet::findings {
+
+std::vector<Finding> OrphanRoomRule(const RuleContext&) { return {}; }
+
+}  // namespace trinet::findings

@@ -1,0 +1,198 @@
+#include "findings/rule_context.h"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
+namespace trinet::findings {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+template <typename Map, typename Key>
+auto Find(const Map& m, const Key& k) -> typename Map::mapped_type {
+  auto it = m.find(k);
+  return it == m.end() ? nullptr : it->second;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> DateToUnix(std::string_view date) {
+  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return std::nullopt;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!std::isdigit(static_cast<unsigned char>(date[i]))) return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = std::stoi(std::string(date.substr(0, 4))) - 1900;
+  tm.tm_mon = std::stoi(std::string(date.substr(5, 2))) - 1;
+  tm.tm_mday = std::stoi(std::string(date.substr(8, 2)));
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+std::string FormatUtc(std::int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+RuleContext::RuleContext(const Register& reg, const Observations& obs, std::int64_t now,
+                         RuleOptions options)
+    : reg_(reg), obs_(obs), now_(now), options_(std::move(options)) {
+  for (const auto& d : reg_.devices) {
+    devices_[d.id] = &d;
+    devices_in_room_[d.room].push_back(&d);
+  }
+  for (const auto& r : reg_.rooms) rooms_[r.id] = &r;
+  for (const auto& u : reg_.units) units_[u.id] = &u;
+  for (const auto& p : reg_.platforms) platforms_[p.id] = &p;
+  for (const auto& f : obs_.facts) {
+    facts_[{f.device, f.kind}].push_back(&f);
+    facts_by_kind_[f.kind].push_back(&f);
+  }
+  for (const auto& i : obs_.interfaces) interfaces_[i.device].push_back(&i);
+  std::string ignored;
+  for (const auto& n : reg_.networks) {
+    for (const auto& p : n.prefixes) {
+      if (auto c = ParseCidr(p, &ignored)) plans_.emplace_back(*c, n.id);
+    }
+  }
+  for (const auto& e : reg_.egress) {
+    exit_devices_.insert(e.device);
+    for (const auto& p : e.public_prefixes) {
+      if (auto c = ParseCidr(p, &ignored)) sanctioned_.emplace_back(*c, e.network);
+    }
+  }
+  // Neighbour matching: first registration wins, so a duplicate name or chassis id cannot
+  // make the answer depend on map order.
+  auto add_name = [this](const std::string& name, const Device* d) {
+    if (name.empty()) return;
+    const std::string lower = Lower(name);
+    by_name_.emplace(lower, d);
+    by_name_.emplace(lower.substr(0, lower.find('.')), d);
+  };
+  for (const auto& d : reg_.devices) {
+    if (d.sysname) add_name(*d.sysname, &d);
+    add_name(d.id, &d);
+    if (auto* s = StateOf(d.id); s && s->sys_name) add_name(*s->sys_name, &d);
+    for (const Fact* f : FactsOf(d.id, "lldp_local")) {
+      by_chassis_.emplace(Lower(f->value.value("chassis_id", std::string())), &d);
+    }
+    for (const InterfaceState* i : InterfacesOf(d.id)) {
+      if (!i->phys_address.empty()) by_chassis_.emplace(Lower(i->phys_address), &d);
+    }
+    std::string error;
+    if (auto m = ParseManagementAddress(d.address, &error)) by_address_.emplace(m->host, &d);
+    for (const Fact* f : FactsOf(d.id, "address")) {
+      if (auto ip = ParseFactAddress(f->value.value("address", std::string()))) {
+        if (!ip->ToString().starts_with("127.")) by_address_.emplace(ip->ToString(), &d);
+      }
+    }
+  }
+  by_chassis_.erase("");
+}
+
+const Device* RuleContext::FindDevice(const std::string& id) const { return Find(devices_, id); }
+const Room* RuleContext::FindRoom(const std::string& id) const { return Find(rooms_, id); }
+const Unit* RuleContext::FindUnit(const std::string& id) const { return Find(units_, id); }
+const Platform* RuleContext::FindPlatform(const std::string& id) const {
+  return Find(platforms_, id);
+}
+
+const DeviceState* RuleContext::StateOf(const std::string& device) const {
+  auto it = obs_.devices.find(device);
+  return it == obs_.devices.end() ? nullptr : &it->second;
+}
+
+const std::vector<const Device*>& RuleContext::DevicesIn(const std::string& room) const {
+  static const std::vector<const Device*> kNone;
+  auto it = devices_in_room_.find(room);
+  return it == devices_in_room_.end() ? kNone : it->second;
+}
+
+const std::vector<const Fact*>& RuleContext::FactsOf(const std::string& device,
+                                                     const std::string& kind) const {
+  static const std::vector<const Fact*> kNone;
+  auto it = facts_.find({device, kind});
+  return it == facts_.end() ? kNone : it->second;
+}
+
+const std::vector<const Fact*>& RuleContext::FactsOfKind(const std::string& kind) const {
+  static const std::vector<const Fact*> kNone;
+  auto it = facts_by_kind_.find(kind);
+  return it == facts_by_kind_.end() ? kNone : it->second;
+}
+
+const std::vector<const InterfaceState*>& RuleContext::InterfacesOf(
+    const std::string& device) const {
+  static const std::vector<const InterfaceState*> kNone;
+  auto it = interfaces_.find(device);
+  return it == interfaces_.end() ? kNone : it->second;
+}
+
+std::optional<std::string> RuleContext::PlanOf(const IpAddress& a) const {
+  for (const auto& [cidr, network] : plans_) {
+    if (cidr.Contains(a)) return network;
+  }
+  return std::nullopt;
+}
+
+bool RuleContext::IsPublic(const IpAddress& a) const {
+  return IsGloballyRoutable(a) && !PlanOf(a);
+}
+
+std::optional<IpAddress> RuleContext::ParseFactAddress(std::string_view text) {
+  const auto cut = text.find_first_of("%/");
+  return ParseIpAddress(text.substr(0, cut));
+}
+
+bool RuleContext::InSanctionedPrefix(const IpAddress& a, const std::string& network) const {
+  return std::any_of(sanctioned_.begin(), sanctioned_.end(), [&](const auto& s) {
+    return s.second == network && s.first.Contains(a);
+  });
+}
+
+bool RuleContext::IsExitDevice(const std::string& device) const {
+  return exit_devices_.count(device) > 0;
+}
+
+const Device* RuleContext::MatchNeighbour(const nlohmann::json& lldp) const {
+  const std::string chassis = Lower(lldp.value("chassis_id", std::string()));
+  if (!chassis.empty()) {
+    if (auto* d = Find(by_chassis_, chassis)) return d;
+  }
+  const std::string name = Lower(lldp.value("sys_name", std::string()));
+  if (!name.empty()) {
+    if (auto* d = Find(by_name_, name)) return d;
+    if (auto* d = Find(by_name_, name.substr(0, name.find('.')))) return d;
+  }
+  if (auto it = lldp.find("management_addresses"); it != lldp.end() && it->is_array()) {
+    for (const auto& a : *it) {
+      if (!a.is_string()) continue;
+      if (auto ip = ParseFactAddress(a.get<std::string>())) {
+        if (auto* d = Find(by_address_, ip->ToString())) return d;
+      }
+    }
+  }
+  return nullptr;
+}
+
+void RuleContext::Place(Finding& f, const Device& device) const {
+  f.network = device.network;
+  if (const Room* r = FindRoom(device.room)) Place(f, *r);
+  f.network = device.network;
+}
+
+void RuleContext::Place(Finding& f, const Room& room) const {
+  f.room = room.id;
+  f.platform = room.platform;
+  f.unit = room.unit.value_or("");
+}
+
+}  // namespace trinet::findings
