@@ -35,8 +35,9 @@ void WriteObservations(sql::Database& db, const std::vector<DeviceObservation>& 
   sql::Transaction tx(db);
   sql::Statement status(
       db,
-      "INSERT INTO device_status (device, up, reason, last_poll_at, last_up_at, poll_duration) "
-      "VALUES (?1, ?2, ?3, ?4, CASE WHEN ?2 THEN ?4 END, ?5) ON CONFLICT (device) DO UPDATE SET "
+      "INSERT INTO device_status (device, up, reason, last_poll_at, last_up_at, poll_duration, "
+      "first_poll_at) VALUES (?1, ?2, ?3, ?4, CASE WHEN ?2 THEN ?4 END, ?5, ?4) "
+      "ON CONFLICT (device) DO UPDATE SET "
       "up = excluded.up, reason = excluded.reason, last_poll_at = excluded.last_poll_at, "
       "last_up_at = coalesce(excluded.last_up_at, last_up_at), "
       "poll_duration = excluded.poll_duration");

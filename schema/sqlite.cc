@@ -90,6 +90,17 @@ std::optional<std::string> Statement::OptText(int column) const {
 
 std::int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
 
+std::optional<std::int64_t> Statement::OptInt(int column) const {
+  if (sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL) return std::nullopt;
+  return Int(column);
+}
+
+double Statement::Real(int column) const { return sqlite3_column_double(stmt_.get(), column); }
+
+Statement& Statement::Bind(int index, const std::optional<std::int64_t>& value) {
+  return value ? Bind(index, *value) : BindNull(index);
+}
+
 Database Database::OpenRaw(const std::filesystem::path& path) {
   // Create the file owner-only before SQLite sees it: it may hold SNMP secrets, and SQLite
   // gives its -wal and -shm files the permissions of the database file.

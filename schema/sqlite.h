@@ -39,6 +39,7 @@ class Statement {
   Statement& Bind(int index, const char* value) { return Bind(index, std::string_view(value)); }
   Statement& Bind(int index, const std::optional<std::string>& value);
   Statement& Bind(int index, std::int64_t value);
+  Statement& Bind(int index, const std::optional<std::int64_t>& value);
   Statement& Bind(int index, double value);
   Statement& BindNull(int index);
 
@@ -51,6 +52,8 @@ class Statement {
   std::string Text(int column) const;
   std::optional<std::string> OptText(int column) const;
   std::int64_t Int(int column) const;
+  std::optional<std::int64_t> OptInt(int column) const;
+  double Real(int column) const;
 
  private:
   struct Finalize {

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "core/log.h"
+#include "findings/rule_context.h"
 #include "register/ip.h"
 #include "register/register.h"
 
@@ -86,6 +87,17 @@ ConfigLoad LoadDaemonConfig(int argc, const char* const* argv) {
   app.add_option("--metrics-max-interfaces", c.metrics_max_interfaces,
                  "Export at most this many interfaces per device")
       ->check(CLI::Range(0, 1000000));
+  double stale_days = 7;
+  app.add_option("--stale-after-days", stale_days,
+                 "Days of silence after which an active room is a stale register entry")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3650.0));
+  app.add_option("--department-rooms-frozen-since", c.department_rooms_frozen_since,
+                 "Date (YYYY-MM-DD) from which department rooms may not expand (M2 art. 4)")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        return findings::DateToUnix(v) ? std::string() : "not a date (YYYY-MM-DD): " + v;
+      });
   app.add_flag("--check-config", c.check_config,
                "Validate the settings and the register, then exit");
   app.add_flag("--once", c.once,
@@ -103,6 +115,7 @@ ConfigLoad LoadDaemonConfig(int argc, const char* const* argv) {
     return out;
   }
   c.poll_interval = std::chrono::seconds(poll);
+  c.stale_after = std::chrono::seconds(static_cast<long>(stale_days * 86400));
   c.discovery_interval = std::chrono::seconds(discovery);
   c.timeout = std::chrono::milliseconds(static_cast<long>(timeout * 1000));
   c.backoff_base = std::chrono::seconds(backoff_base);

@@ -32,6 +32,10 @@ struct DaemonConfig {
   std::vector<std::string> metrics_interface_roles;
   bool metrics_drop_admin_down = false;
   std::optional<int> metrics_max_interfaces;
+  /// Findings (docs/findings.md): a room silent this long is stale; department rooms are
+  /// frozen from this date.
+  std::chrono::seconds stale_after{7 * 24 * 3600};
+  std::string department_rooms_frozen_since = "2013-12-01";
   bool check_config = false;
   bool once = false;
 };

@@ -6,11 +6,13 @@
 #include <atomic>
 #include <condition_variable>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
 #include <utility>
 
+#include "core/findings_eval.h"
 #include "core/log.h"
 #include "core/poller.h"
 #include "core/writer.h"
@@ -219,9 +221,12 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
   // store is safe: every batch is one transaction).
   if (!config.once) pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  ObservationWriter writer(config.db);
-  snmp::NetSnmpTransport transport;
   SnapshotHolder snapshots;
+  findings::RuleOptions rule_options;
+  rule_options.stale_after_seconds = config.stale_after.count();
+  rule_options.department_rooms_frozen_since = config.department_rooms_frozen_since;
+  ObservationWriter writer(config.db, FindingsEvaluator(snapshots, rule_options));
+  snmp::NetSnmpTransport transport;
   Poller poller(transport, writer, snapshots, TRINET_VERSION, config);
 
   if (config.once) {
@@ -232,6 +237,18 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
     for (const auto& [id, reason] : poll.down_devices) {
       std::cout << "  down: " << id << ": " << reason << "\n";
     }
+    std::map<std::string, int> by_severity;
+    size_t open = 0;
+    for (const auto& f : snapshots.GetFindings()->findings) {
+      if (f.state == findings::kResolved) continue;
+      ++open;
+      ++by_severity[f.severity];
+    }
+    std::cout << "  findings: " << open << " not resolved";
+    for (const char* sev : {findings::kCritical, findings::kMajor, findings::kMinor}) {
+      if (by_severity[sev]) std::cout << ", " << by_severity[sev] << " " << sev;
+    }
+    std::cout << " (trinetctl findings)\n";
     std::cout << "  stored in " << config.db.string() << "\n";
     return writer.batches_failed() ? 3 : 0;
   }

@@ -93,6 +93,20 @@ DeviceOutput Observe(const Device& device, snmp::PollResult&& result, CycleKind 
     o.walks.push_back(
         {w.name, snmp::ToString(w.end), static_cast<std::int64_t>(w.varbinds.size())});
   }
+  // Which table each kind of fact came from, for the findings' evidence: the decoders use
+  // a fallback table only when the preferred one yields nothing, so it is the first of them
+  // that returned rows.
+  auto source = [&result](std::initializer_list<const char*> tables) -> std::string {
+    for (const char* t : tables) {
+      if (const auto* w = result.Walk(t); w && !w->varbinds.empty()) return t;
+    }
+    return *tables.begin();
+  };
+  const std::string address_table = source({"ipAddressTable", "ipAddrTable"});
+  const std::string route_table = source({"inetCidrRouteTable", "ipCidrRouteTable", "ipRouteTable"});
+  const std::string arp_table = source({"ipNetToPhysicalTable", "ipNetToMediaTable"});
+  const std::string fdb_table = source({"dot1qTpFdbTable", "dot1dTpFdbTable"});
+  const std::string tcp_table = source({"tcpConnectionTable", "tcpConnTable"});
   const auto all = TakeAllVarbinds(result);
   snmp::DecodeIssues issues;
 
@@ -259,7 +273,8 @@ DeviceOutput Observe(const Device& device, snmp::PollResult&& result, CycleKind 
                          json{{"ifindex", a.ifindex},
                               {"family", a.family},
                               {"address", a.address},
-                              {"prefix_length", Opt(a.prefix_length)}}
+                              {"prefix_length", Opt(a.prefix_length)},
+                              {"table", address_table}}
                              .dump()});
     }
     auto routes = snmp::DecodeRoutes(all);
@@ -274,7 +289,8 @@ DeviceOutput Observe(const Device& device, snmp::PollResult&& result, CycleKind 
                               {"next_hop", r.next_hop},
                               {"ifindex", Opt(r.ifindex)},
                               {"type", Opt(r.type)},
-                              {"protocol", Opt(r.protocol)}}
+                              {"protocol", Opt(r.protocol)},
+                              {"table", route_table}}
                              .dump()});
     }
     auto neighbors = snmp::DecodeNeighbors(all);
@@ -285,7 +301,8 @@ DeviceOutput Observe(const Device& device, snmp::PollResult&& result, CycleKind 
                               {"family", n.family},
                               {"ip", n.ip},
                               {"mac", n.mac},
-                              {"type", Opt(n.type)}}
+                              {"type", Opt(n.type)},
+                              {"table", arp_table}}
                              .dump()});
     }
     auto lldp = snmp::DecodeLldpNeighbors(all);
@@ -303,7 +320,8 @@ DeviceOutput Observe(const Device& device, snmp::PollResult&& result, CycleKind 
                               {"port_desc", n.port_desc},
                               {"sys_name", n.sys_name},
                               {"sys_desc", n.sys_desc},
-                              {"management_addresses", n.management_addresses}}
+                              {"management_addresses", n.management_addresses},
+                              {"table", "lldpRemTable"}}
                              .dump()});
     }
     auto fdb = snmp::DecodeFdb(all);
@@ -314,7 +332,8 @@ DeviceOutput Observe(const Device& device, snmp::PollResult&& result, CycleKind 
                               {"mac", f.mac},
                               {"bridge_port", f.bridge_port},
                               {"ifindex", Opt(f.ifindex)},
-                              {"status", Opt(f.status)}}
+                              {"status", Opt(f.status)},
+                              {"table", fdb_table}}
                              .dump()});
     }
     auto tcp = snmp::DecodeTcpConnections(all);
@@ -327,7 +346,8 @@ DeviceOutput Observe(const Device& device, snmp::PollResult&& result, CycleKind 
                               {"local_port", c.local_port},
                               {"remote_address", c.remote_address},
                               {"remote_port", c.remote_port},
-                              {"state", c.state}}
+                              {"state", c.state},
+                              {"table", tcp_table}}
                              .dump()});
     }
   }

@@ -133,6 +133,11 @@ CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kin
   engine.Run(keep_going);
   summary.interrupted = engine.pending() > 0;
   writer_.Submit(std::move(batch));
+  // The rules run on a whole cycle's observations only: an interrupted one would resolve
+  // findings whose evidence was simply not read again.
+  if (!summary.interrupted) {
+    writer_.EndCycle({kind == CycleKind::kDiscovery, reg, NowMs() / 1000});
+  }
 
   // Devices no longer registered (or watched) leave the snapshot, so their series vanish.
   std::set<std::string> ids;

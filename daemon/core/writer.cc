@@ -6,8 +6,10 @@
 
 namespace trinet {
 
-ObservationWriter::ObservationWriter(const std::filesystem::path& db)
-    : db_(sql::Database::Open(db)), thread_([this] { Loop(); }) {}
+ObservationWriter::ObservationWriter(const std::filesystem::path& db, CycleEndHook on_cycle_end)
+    : db_(sql::Database::Open(db)),
+      on_cycle_end_(std::move(on_cycle_end)),
+      thread_([this] { Loop(); }) {}
 
 ObservationWriter::~ObservationWriter() { Stop(); }
 
@@ -15,7 +17,16 @@ void ObservationWriter::Submit(std::vector<DeviceObservation> batch) {
   if (batch.empty()) return;
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(std::move(batch));
+    queue_.push_back({std::move(batch), std::nullopt});
+  }
+  cv_.notify_all();
+}
+
+void ObservationWriter::EndCycle(CycleEnd end) {
+  if (!on_cycle_end_) return;
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back({{}, std::move(end)});
   }
   cv_.notify_all();
 }
@@ -48,20 +59,37 @@ std::uint64_t ObservationWriter::batches_failed() const {
 void ObservationWriter::Loop() {
   while (true) {
     std::vector<DeviceObservation> batch;
+    std::optional<CycleEnd> end;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and everything written
-      // Merge what queued up meanwhile: fewer, larger transactions under load.
-      batch = std::move(queue_.front());
+      // Merge what queued up meanwhile: fewer, larger transactions under load. A cycle's
+      // end is not merged past: its hook must see exactly what came before it.
+      end = std::move(queue_.front().end);
+      batch = std::move(queue_.front().batch);
       queue_.pop_front();
-      while (!queue_.empty() && batch.size() < 5000) {
-        auto& next = queue_.front();
+      while (!end && !queue_.empty() && !queue_.front().end && batch.size() < 5000) {
+        auto& next = queue_.front().batch;
         batch.insert(batch.end(), std::make_move_iterator(next.begin()),
                      std::make_move_iterator(next.end()));
         queue_.pop_front();
       }
       busy_ = true;
+    }
+    if (end) {
+      // The hook's failures are its own business (logged there); the writer goes on.
+      try {
+        on_cycle_end_(db_, *end);
+      } catch (const std::exception& e) {
+        log::Error(std::string("writer: end-of-cycle evaluation failed: ") + e.what());
+      }
+      {
+        std::lock_guard lock(mu_);
+        busy_ = false;
+      }
+      cv_.notify_all();
+      continue;
     }
     bool ok = false;
     // A busy database (an auditor's long read, a backup) is retried; anything else is a bug

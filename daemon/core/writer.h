@@ -1,31 +1,47 @@
 #pragma once
 // The one writer: a thread that owns the daemon's database connection and writes batches of
 // observations, each in one transaction. Collectors hand batches over and never wait on
-// SQLite.
+// SQLite. At the end of every cycle the writer runs a hook (the findings evaluation) on
+// its connection, after everything of that cycle is written.
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "observation_store.h"
+#include "register/register.h"
 
 namespace trinet {
 
+/// The end of a poll or discovery cycle, queued behind the cycle's observations.
+struct CycleEnd {
+  bool discovery = false;
+  std::shared_ptr<const Register> reg;  ///< the register the cycle polled
+  std::int64_t at = 0;                  ///< Unix seconds
+};
+
 class ObservationWriter {
  public:
+  using CycleEndHook = std::function<void(sql::Database&, const CycleEnd&)>;
+
   /// Opens (and migrates) the database on the calling thread, so that a bad path fails at
   /// start-up, then starts the writer thread.
-  explicit ObservationWriter(const std::filesystem::path& db);
+  explicit ObservationWriter(const std::filesystem::path& db, CycleEndHook on_cycle_end = {});
   ~ObservationWriter();
   ObservationWriter(const ObservationWriter&) = delete;
   ObservationWriter& operator=(const ObservationWriter&) = delete;
 
   void Submit(std::vector<DeviceObservation> batch);
+  /// Queues the end of a cycle: the hook runs once everything before it is written.
+  void EndCycle(CycleEnd end);
   /// Blocks until everything submitted so far is written (or given up).
   void Flush();
   /// Writes what is queued, then ends the thread. Called by the destructor too.
@@ -35,12 +51,17 @@ class ObservationWriter {
   std::uint64_t batches_failed() const;
 
  private:
+  struct Item {
+    std::vector<DeviceObservation> batch;
+    std::optional<CycleEnd> end;
+  };
   void Loop();
 
   sql::Database db_;
+  CycleEndHook on_cycle_end_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::vector<DeviceObservation>> queue_;
+  std::deque<Item> queue_;
   bool stopping_ = false;
   bool busy_ = false;
   std::uint64_t written_ = 0;

@@ -21,6 +21,12 @@ auto Find(const Map& m, const Key& k) -> typename Map::mapped_type {
 
 }  // namespace
 
+std::string StringField(const nlohmann::json& value, const char* key) {
+  if (!value.is_object()) return {};
+  auto it = value.find(key);
+  return it != value.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::optional<std::int64_t> DateToUnix(std::string_view date) {
   if (date.size() != 10 || date[4] != '-' || date[7] != '-') return std::nullopt;
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
@@ -82,7 +88,7 @@ RuleContext::RuleContext(const Register& reg, const Observations& obs, std::int6
     add_name(d.id, &d);
     if (auto* s = StateOf(d.id); s && s->sys_name) add_name(*s->sys_name, &d);
     for (const Fact* f : FactsOf(d.id, "lldp_local")) {
-      by_chassis_.emplace(Lower(f->value.value("chassis_id", std::string())), &d);
+      by_chassis_.emplace(Lower(StringField(f->value, "chassis_id")), &d);
     }
     for (const InterfaceState* i : InterfacesOf(d.id)) {
       if (!i->phys_address.empty()) by_chassis_.emplace(Lower(i->phys_address), &d);
@@ -90,7 +96,7 @@ RuleContext::RuleContext(const Register& reg, const Observations& obs, std::int6
     std::string error;
     if (auto m = ParseManagementAddress(d.address, &error)) by_address_.emplace(m->host, &d);
     for (const Fact* f : FactsOf(d.id, "address")) {
-      if (auto ip = ParseFactAddress(f->value.value("address", std::string()))) {
+      if (auto ip = ParseFactAddress(StringField(f->value, "address"))) {
         if (!ip->ToString().starts_with("127.")) by_address_.emplace(ip->ToString(), &d);
       }
     }
@@ -163,16 +169,17 @@ bool RuleContext::IsExitDevice(const std::string& device) const {
 }
 
 const Device* RuleContext::MatchNeighbour(const nlohmann::json& lldp) const {
-  const std::string chassis = Lower(lldp.value("chassis_id", std::string()));
+  const std::string chassis = Lower(StringField(lldp, "chassis_id"));
   if (!chassis.empty()) {
     if (auto* d = Find(by_chassis_, chassis)) return d;
   }
-  const std::string name = Lower(lldp.value("sys_name", std::string()));
+  const std::string name = Lower(StringField(lldp, "sys_name"));
   if (!name.empty()) {
     if (auto* d = Find(by_name_, name)) return d;
     if (auto* d = Find(by_name_, name.substr(0, name.find('.')))) return d;
   }
-  if (auto it = lldp.find("management_addresses"); it != lldp.end() && it->is_array()) {
+  if (auto it = lldp.is_object() ? lldp.find("management_addresses") : lldp.end();
+      it != lldp.end() && it->is_array()) {
     for (const auto& a : *it) {
       if (!a.is_string()) continue;
       if (auto ip = ParseFactAddress(a.get<std::string>())) {

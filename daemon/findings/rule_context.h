@@ -24,6 +24,10 @@ struct RuleOptions {
   std::string department_rooms_frozen_since = "2013-12-01";
 };
 
+/// The string field `key` of a fact's value; empty when absent, not a string, or the value
+/// is not an object. Facts come from devices: a rule must never throw on one.
+std::string StringField(const nlohmann::json& value, const char* key);
+
 /// Unix seconds of 00:00 UTC on a YYYY-MM-DD date; nullopt when malformed.
 std::optional<std::int64_t> DateToUnix(std::string_view date);
 /// "2026-11-29T21:17:01Z".

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,9 @@
 #include <sstream>
 #include <string>
 
+#include "finding_store.h"
+#include "findings/rules.h"
+#include "findings_report.h"
 #include "inventory_report.h"
 #include "register/register_yaml.h"
 #include "register_store.h"
@@ -137,10 +141,129 @@ int History(const fs::path& db_path, const std::optional<std::string>& since) {
   return kOk;
 }
 
+void CheckPlatform(const Register& reg, const std::string& platform) {
+  std::vector<std::string> ids;
+  for (const auto& p : reg.platforms) {
+    if (p.id == platform) return;
+    ids.push_back(p.id);
+  }
+  std::string msg = "no platform '" + platform + "' in the register";
+  if (auto near = NearestName(platform, ids)) msg += "; did you mean '" + *near + "'?";
+  throw InvalidInput(msg);
+}
+
+std::int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The stored finding `id`, or an InvalidInput naming the nearest id.
+findings::FindingRecord FindingOrThrow(sql::Database& db, const std::string& id) {
+  if (auto r = LoadFinding(db, id)) return *r;
+  std::vector<std::string> ids;
+  for (const auto& r : LoadFindings(db)) ids.push_back(r.finding.Id());
+  std::string msg = "no finding '" + id + "'";
+  if (auto near = NearestName(id, ids)) msg += "; did you mean '" + *near + "'?";
+  throw InvalidInput(msg);
+}
+
+int ListFindings(const fs::path& db_path, const FindingsFilter& filter, bool as_json) {
+  auto db = OpenDatabase(db_path);
+  sql::ReadTransaction snapshot(db);
+  Register reg = LoadRegister(db);
+  if (filter.platform) CheckPlatform(reg, *filter.platform);
+  std::vector<findings::FindingRecord> records;
+  for (auto& r : LoadFindings(db)) {
+    if (Matches(r, filter)) records.push_back(std::move(r));
+  }
+  SortForDesk(records);
+  if (as_json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : records) out.push_back(FindingJson(r, reg));
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << RenderFindingsTable(records, reg);
+  }
+  return kOk;
+}
+
+int ShowFinding(const fs::path& db_path, const std::string& id, bool as_json) {
+  auto db = OpenDatabase(db_path);
+  sql::ReadTransaction snapshot(db);
+  Register reg = LoadRegister(db);
+  const auto r = FindingOrThrow(db, id);
+  const auto history = LoadFindingHistory(db, id);
+  if (as_json) {
+    auto j = FindingJson(r, reg);
+    j["history"] = nlohmann::json::array();
+    for (const auto& h : history) {
+      j["history"].push_back({{"at", findings::FormatUtc(h.at)},
+                              {"event", h.event},
+                              {"by", h.by},
+                              {"note", h.note}});
+    }
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << RenderFindingDetail(r, reg, history);
+  }
+  return kOk;
+}
+
+// ack and waive: one transaction, so a finding changed meanwhile by trinetd is read fresh.
+template <typename Change>
+int ChangeFinding(const fs::path& db_path, const std::string& id, Change change) {
+  auto db = OpenDatabase(db_path);
+  sql::Transaction tx(db);
+  auto r = FindingOrThrow(db, id);
+  std::vector<findings::HistoryEvent> events;
+  if (auto error = change(r, events)) throw InvalidInput(*error);
+  WriteFindings(db, {r}, events);
+  tx.Commit();
+  std::cout << id << ": " << r.state << "\n";
+  return kOk;
+}
+
+std::optional<std::int64_t> ParseTime(const std::string& text) {
+  auto day = findings::DateToUnix(text.substr(0, 10));
+  if (!day) return std::nullopt;
+  if (text.size() == 10) return day;
+  if (text.size() != 20 || text[10] != 'T' || text[19] != 'Z') return std::nullopt;
+  try {
+    return *day + std::stoi(text.substr(11, 2)) * 3600 + std::stoi(text.substr(14, 2)) * 60 +
+           std::stoi(text.substr(17, 2));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+int EvaluateNow(const fs::path& db_path, const std::optional<std::string>& at,
+                const findings::RuleOptions& options) {
+  std::int64_t now = NowSeconds();
+  if (at) {
+    auto t = ParseTime(*at);
+    if (!t) throw InvalidInput("--at '" + *at + "' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+    now = *t;
+  }
+  auto db = OpenDatabase(db_path);
+  Register reg;
+  {
+    sql::ReadTransaction snapshot(db);
+    reg = LoadRegister(db);
+  }
+  const auto records = EvaluateFindings(db, reg, now, options);
+  size_t open = 0;
+  for (const auto& r : records) open += r.state != findings::kResolved;
+  std::cout << "Evaluated " << findings::Rules().size() << " rules at " << findings::FormatUtc(now)
+            << ": " << open << " findings not resolved, " << records.size() - open
+            << " resolved.\n";
+  return kOk;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{
       "trinetctl: the register (台账) of platforms, units, machine rooms, devices and sanctioned "
-      "Internet exits of the three government networks.\n"
+      "Internet exits of the three government networks, and the findings against it.\n"
       "Exit codes: 0 ok, 1 invalid input, 2 usage error, 3 runtime failure.",
       "trinetctl"};
   app.require_subcommand(1);
@@ -181,6 +304,55 @@ int Main(int argc, char** argv) {
                                                             : std::string("expected YYYY-MM-DD");
       });
 
+  auto* findings_cmd = app.add_subcommand(
+      "findings",
+      "Breaches of the policy with evidence: list (default: every finding not resolved), "
+      "show, ack, waive, evaluate");
+  findings_cmd->require_subcommand(0, 1);
+  FindingsFilter filter;
+  bool as_json = false;
+  std::vector<std::string> rule_names;
+  for (const auto& r : findings::Rules()) rule_names.emplace_back(r.name);
+  findings_cmd->add_option("--state", filter.state, "open, acknowledged, waived, resolved or all")
+      ->check(CLI::IsMember({"open", "acknowledged", "waived", "resolved", "all"}));
+  findings_cmd->add_option("--rule", filter.rule, "Only this rule")->check(CLI::IsMember(rule_names));
+  findings_cmd->add_option("--network", filter.network, "Only this network")
+      ->check(CLI::IsMember(enums::kNetworkIds));
+  findings_cmd->add_option("--platform", filter.platform, "Only this platform (id)");
+  findings_cmd->add_flag("--json", as_json, "JSON array (docs/findings.md) instead of a table");
+
+  std::string finding_id;
+  bool show_json = false;
+  auto* fshow = findings_cmd->add_subcommand("show", "One finding with evidence and history");
+  fshow->add_option("ID", finding_id, "Finding id")->required();
+  fshow->add_flag("--json", show_json, "JSON object instead of text");
+
+  std::string by, note, reason, until;
+  auto* fack = findings_cmd->add_subcommand("ack", "Acknowledge: someone is on it");
+  fack->add_option("ID", finding_id, "Finding id")->required();
+  fack->add_option("--by", by, "Who acknowledges")->required();
+  fack->add_option("--note", note, "What is being done")->required();
+
+  auto* fwaive = findings_cmd->add_subcommand(
+      "waive", "Waive until a date, e.g. where a law requires the exception (M1 art. 8)");
+  fwaive->add_option("ID", finding_id, "Finding id")->required();
+  fwaive->add_option("--by", by, "Who approved the waiver")->required();
+  fwaive->add_option("--reason", reason, "Why (the law or decision)")->required();
+  fwaive->add_option("--until", until, "Last day of the waiver, YYYY-MM-DD")->required();
+
+  std::optional<std::string> at;
+  double stale_days = 7;
+  findings::RuleOptions rule_options;
+  auto* feval = findings_cmd->add_subcommand(
+      "evaluate", "Run the rules on the stored observations now, as trinetd does after a cycle");
+  feval->add_option("--at", at, "Evaluate as of this time (YYYY-MM-DD[THH:MM:SSZ]) for audits");
+  feval->add_option("--stale-after-days", stale_days, "As trinetd's option")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3650.0));
+  feval->add_option("--department-rooms-frozen-since", rule_options.department_rooms_frozen_since,
+                    "As trinetd's option")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -197,6 +369,25 @@ int Main(int argc, char** argv) {
     if (show->parsed()) return Show(db_path, show_platform);
     if (exp->parsed()) return Export(db_path, format, out_dir);
     if (history->parsed()) return History(db_path, since);
+    if (fshow->parsed()) return ShowFinding(db_path, finding_id, show_json);
+    if (fack->parsed()) {
+      return ChangeFinding(db_path, finding_id, [&](auto& r, auto& events) {
+        return findings::Acknowledge(r, by, note, NowSeconds(), events);
+      });
+    }
+    if (fwaive->parsed()) {
+      return ChangeFinding(db_path, finding_id, [&](auto& r, auto& events) {
+        return findings::Waive(r, by, reason, until, NowSeconds(), events);
+      });
+    }
+    if (feval->parsed()) {
+      if (!findings::DateToUnix(rule_options.department_rooms_frozen_since)) {
+        throw InvalidInput("--department-rooms-frozen-since is not YYYY-MM-DD");
+      }
+      rule_options.stale_after_seconds = static_cast<std::int64_t>(stale_days * 86400);
+      return EvaluateNow(db_path, at, rule_options);
+    }
+    if (findings_cmd->parsed()) return ListFindings(db_path, filter, as_json);
   } catch (const InvalidInput& e) {
     std::cerr << "trinetctl: " << e.what() << "\n";
     return kInvalidInput;

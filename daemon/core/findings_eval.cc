@@ -1,0 +1,73 @@
+#include "core/findings_eval.h"
+
+#include <map>
+
+#include "core/log.h"
+#include "finding_store.h"
+
+namespace trinet {
+
+FindingsSnapshot BuildFindingsSnapshot(const Register& reg,
+                                       const std::vector<findings::FindingRecord>& records,
+                                       std::int64_t now) {
+  FindingsSnapshot s;
+  s.evaluated_at_seconds = static_cast<double>(now);
+  s.findings.reserve(records.size());
+  for (const auto& r : records) {
+    const auto& f = r.finding;
+    s.findings.push_back({f.Id(), f.rule, f.reason, f.severity, r.state, f.network, f.platform,
+                          f.room, f.unit, f.subject.id});
+  }
+  for (const auto& p : reg.platforms) {
+    s.rooms_overdue[p.id] = 0;
+    s.units_without_admin[p.id] = 0;
+  }
+  for (const auto& room : reg.rooms) {
+    s.rooms[{room.platform, room.kind, room.status}] += 1;
+    if (room.kind != "department" || !room.consolidate_by) continue;
+    if (room.status == "consolidated" || room.status == "decommissioned" ||
+        room.status == "exempt") {
+      continue;
+    }
+    const auto deadline = findings::DateToUnix(*room.consolidate_by);
+    if (deadline && now >= *deadline + 24 * 3600) s.rooms_overdue[room.platform] += 1;
+  }
+  for (const auto& u : reg.units) {
+    if (!u.admin) s.units_without_admin[u.platform] += 1;
+  }
+  return s;
+}
+
+void FindingsEvaluator::operator()(sql::Database& db, const CycleEnd& end) {
+  if (!end.reg) return;
+  const auto before = snapshots_.GetFindings();
+  std::map<std::string, std::string> previous;  // id -> state
+  for (const auto& f : before->findings) previous[f.id] = f.state;
+
+  const auto records = EvaluateFindings(db, *end.reg, end.at, options_);
+  size_t open = 0, critical = 0;
+  for (const auto& r : records) {
+    if (r.state == findings::kResolved) continue;
+    open += 1;
+    critical += r.finding.severity == findings::kCritical;
+    auto it = previous.find(r.finding.Id());
+    if (it == previous.end() || it->second == findings::kResolved) {
+      // The journal tells the duty desk what is new without a query.
+      log::Warning("finding " + r.finding.Id() + " [" + r.finding.severity + "]: " +
+                   r.finding.summary);
+    }
+  }
+  for (const auto& r : records) {
+    auto it = previous.find(r.finding.Id());
+    if (r.state == findings::kResolved && it != previous.end() &&
+        it->second != findings::kResolved) {
+      log::Info("finding " + r.finding.Id() + " resolved");
+    }
+  }
+  log::Debug("findings evaluated: " + std::to_string(open) + " not resolved, " +
+             std::to_string(critical) + " critical");
+  snapshots_.PublishFindings(
+      std::make_shared<const FindingsSnapshot>(BuildFindingsSnapshot(*end.reg, records, end.at)));
+}
+
+}  // namespace trinet

@@ -1,0 +1,39 @@
+#pragma once
+// Findings in the store: what the rules read (observations) and what they leave (findings
+// with their lifecycle and history). SQL lives here; the rules and the lifecycle are pure
+// (daemon/findings/).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "findings/lifecycle.h"
+#include "findings/observations.h"
+#include "findings/rule_context.h"
+#include "register/register.h"
+#include "sqlite.h"
+
+namespace trinet {
+
+/// The observations the rules see: device and interface state, room health, and the facts
+/// that are current (docs/findings.md, "current fact"). Call inside a read transaction for
+/// one consistent view.
+findings::Observations LoadObservations(sql::Database& db);
+
+std::vector<findings::FindingRecord> LoadFindings(sql::Database& db);
+std::optional<findings::FindingRecord> LoadFinding(sql::Database& db, const std::string& id);
+/// A finding's history, oldest first.
+std::vector<findings::HistoryEvent> LoadFindingHistory(sql::Database& db, const std::string& id);
+
+/// Writes records (insert or replace) and appends events; the caller holds the transaction.
+void WriteFindings(sql::Database& db, const std::vector<findings::FindingRecord>& records,
+                   const std::vector<findings::HistoryEvent>& events);
+
+/// Loads the observations, runs every rule, merges the result into the stored findings and
+/// writes it, all in one transaction. Returns every stored finding afterwards.
+std::vector<findings::FindingRecord> EvaluateFindings(sql::Database& db, const Register& reg,
+                                                      std::int64_t now,
+                                                      const findings::RuleOptions& options);
+
+}  // namespace trinet

@@ -1,0 +1,190 @@
+// The findings lifecycle, pure (Reconcile, Acknowledge, Waive) and through the store
+// (LoadObservations' current facts).
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "finding_store.h"
+#include "findings/lifecycle.h"
+#include "findings/rule_context.h"
+#include "observation_store.h"
+#include "test_util.h"
+
+namespace trinet {
+namespace {
+
+using findings::Finding;
+using findings::FindingRecord;
+using findings::Reconcile;
+
+const std::vector<std::string> kAllRules = {"rogue-exit", "egress-down"};
+constexpr std::int64_t kDay = 86400;
+const std::int64_t kT0 = *findings::DateToUnix("2026-11-01");
+
+Finding Rogue(const std::string& device) {
+  Finding f;
+  f.rule = "rogue-exit";
+  f.reason = "public-route";
+  f.severity = findings::kCritical;
+  f.subject = {"device", device, device};
+  f.summary = device + " routes to the Internet";
+  f.evidence = {{"snmp", device, "ipCidrRouteTable", "0.0.0.0/0 via 198.51.100.1", "default", kT0}};
+  return f;
+}
+
+// Stores what Reconcile changed, as the store does, and returns the events' names.
+std::vector<std::string> Step(std::map<std::string, FindingRecord>& store,
+                              const std::vector<Finding>& evaluated, std::int64_t now,
+                              const std::vector<std::string>& rules = kAllRules) {
+  std::vector<FindingRecord> stored;
+  for (const auto& [id, r] : store) stored.push_back(r);
+  auto result = Reconcile(stored, evaluated, now, rules);
+  for (auto& r : result.changed) store[r.finding.Id()] = r;
+  std::vector<std::string> events;
+  for (const auto& e : result.events) events.push_back(e.finding + " " + e.event);
+  return events;
+}
+
+TEST(FindingsLifecycle, OpenUpdateResolveReopenKeepsIdAndFirstSeen) {
+  std::map<std::string, FindingRecord> store;
+  const std::string id = "rogue-exit:device:sw1";
+  EXPECT_EQ(Step(store, {Rogue("sw1")}, kT0), std::vector<std::string>{id + " opened"});
+  EXPECT_EQ(store[id].state, findings::kOpen);
+  EXPECT_EQ(store[id].first_seen, kT0);
+
+  EXPECT_TRUE(Step(store, {Rogue("sw1")}, kT0 + 60).empty());
+  EXPECT_EQ(store[id].last_seen, kT0 + 60);
+
+  EXPECT_EQ(Step(store, {}, kT0 + 120), std::vector<std::string>{id + " resolved"});
+  EXPECT_EQ(store[id].state, findings::kResolved);
+  EXPECT_EQ(store[id].resolved_at, kT0 + 120);
+  EXPECT_TRUE(Step(store, {}, kT0 + 180).empty()) << "resolved once, not again";
+
+  EXPECT_EQ(Step(store, {Rogue("sw1")}, kT0 + 240), std::vector<std::string>{id + " reopened"});
+  EXPECT_EQ(store[id].state, findings::kOpen);
+  EXPECT_EQ(store[id].first_seen, kT0);
+  EXPECT_FALSE(store[id].resolved_at);
+}
+
+TEST(FindingsLifecycle, OnlyTheEvaluatedRulesResolve) {
+  std::map<std::string, FindingRecord> store;
+  Step(store, {Rogue("sw1")}, kT0);
+  EXPECT_TRUE(Step(store, {}, kT0 + 60, {"egress-down"}).empty());
+  EXPECT_EQ(store["rogue-exit:device:sw1"].state, findings::kOpen);
+}
+
+TEST(FindingsLifecycle, AcknowledgementLastsUntilResolvedThenClears) {
+  std::map<std::string, FindingRecord> store;
+  Step(store, {Rogue("sw1")}, kT0);
+  auto& r = store["rogue-exit:device:sw1"];
+  std::vector<findings::HistoryEvent> events;
+  EXPECT_FALSE(findings::Acknowledge(r, "王值班", "calling the unit", kT0 + 10, events));
+  EXPECT_EQ(r.state, findings::kAcknowledged);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].by, "王值班");
+  Step(store, {Rogue("sw1")}, kT0 + 60);
+  EXPECT_EQ(store["rogue-exit:device:sw1"].state, findings::kAcknowledged);
+  Step(store, {}, kT0 + 120);
+  Step(store, {Rogue("sw1")}, kT0 + 180);
+  EXPECT_EQ(store["rogue-exit:device:sw1"].state, findings::kOpen);
+  EXPECT_FALSE(store["rogue-exit:device:sw1"].ack_by);
+  auto resolved = store["rogue-exit:device:sw1"];
+  resolved.state = findings::kResolved;
+  EXPECT_TRUE(findings::Acknowledge(resolved, "x", "y", kT0, events));
+}
+
+TEST(FindingsLifecycle, WaiverHoldsUntilItsLastDayThenReopens) {
+  std::map<std::string, FindingRecord> store;
+  Step(store, {Rogue("sw1")}, kT0);
+  auto& r = store["rogue-exit:device:sw1"];
+  std::vector<findings::HistoryEvent> events;
+  EXPECT_TRUE(findings::Waive(r, "局长", "law", "2026-10-31", kT0, events)) << "already past";
+  EXPECT_TRUE(findings::Waive(r, "局长", "law", "tomorrow", kT0, events)) << "not a date";
+  EXPECT_EQ(r.state, findings::kOpen);
+  EXPECT_FALSE(findings::Waive(r, "局长", "公安法规要求", "2026-11-03", kT0, events));
+  EXPECT_EQ(r.state, findings::kWaived);
+
+  EXPECT_TRUE(Step(store, {Rogue("sw1")}, kT0 + 2 * kDay + 86399).empty()) << "last day";
+  EXPECT_EQ(store["rogue-exit:device:sw1"].state, findings::kWaived);
+  EXPECT_EQ(Step(store, {Rogue("sw1")}, kT0 + 3 * kDay),
+            std::vector<std::string>{"rogue-exit:device:sw1 waiver-expired"});
+  EXPECT_EQ(store["rogue-exit:device:sw1"].state, findings::kOpen);
+}
+
+TEST(FindingsLifecycle, AValidWaiverSurvivesResolveAndReopen) {
+  std::map<std::string, FindingRecord> store;
+  Step(store, {Rogue("sw1")}, kT0);
+  std::vector<findings::HistoryEvent> events;
+  ASSERT_FALSE(findings::Waive(store["rogue-exit:device:sw1"], "局长", "law", "2026-12-31", kT0,
+                               events));
+  Step(store, {}, kT0 + 60);
+  EXPECT_EQ(store["rogue-exit:device:sw1"].state, findings::kResolved);
+  Step(store, {Rogue("sw1")}, kT0 + 120);
+  EXPECT_EQ(store["rogue-exit:device:sw1"].state, findings::kWaived);
+}
+
+// ---- the store ----------------------------------------------------------------------------
+
+DeviceObservation Discovery(std::int64_t at, std::vector<FactRow> facts, const std::string& end) {
+  DeviceObservation o;
+  o.device = "sw1";
+  o.observed_at = at;
+  o.up = true;
+  o.discovery = true;
+  o.system = SystemRow{};
+  o.facts = std::move(facts);
+  o.walks = {{"inetCidrRouteTable", end, 1}, {"ipCidrRouteTable", "complete", 0}};
+  return o;
+}
+
+const FactRow kDefault{"route", "0.0.0.0/0 via 198.51.100.1",
+                       R"({"destination":"0.0.0.0","prefix_length":0,"next_hop":"198.51.100.1"})"};
+const FactRow kStatic{"route", "10.0.0.0/8 via 10.32.0.1",
+                      R"({"destination":"10.0.0.0","prefix_length":8,"next_hop":"10.32.0.1"})"};
+
+std::vector<std::string> CurrentRouteKeys(sql::Database& db) {
+  std::vector<std::string> keys;
+  for (const auto& f : LoadObservations(db).facts) {
+    if (f.kind == "route") keys.push_back(f.key);
+  }
+  return keys;
+}
+
+TEST(FindingStore, AFactIsGoneOnlyAfterACompleteWalkDidNotSeeIt) {
+  testing::TempDir dir;
+  auto db = sql::Database::Open(dir.path() / "t.db");
+  WriteObservations(db, {Discovery(kT0, {kDefault, kStatic}, "complete")});
+  EXPECT_EQ(CurrentRouteKeys(db), (std::vector<std::string>{kDefault.key, kStatic.key}));
+
+  // A timed-out walk that read only part of the table says nothing about the rest.
+  WriteObservations(db, {Discovery(kT0 + 900, {kStatic}, "timeout")});
+  EXPECT_EQ(CurrentRouteKeys(db), (std::vector<std::string>{kDefault.key, kStatic.key}));
+
+  WriteObservations(db, {Discovery(kT0 + 1800, {kStatic}, "complete")});
+  EXPECT_EQ(CurrentRouteKeys(db), std::vector<std::string>{kStatic.key});
+  // Still stored, with its last sighting, for the audit.
+  EXPECT_EQ(LoadFacts(db, std::string("route")).size(), 2u);
+}
+
+TEST(FindingStore, RecordsRoundTripWithHistory) {
+  testing::TempDir dir;
+  auto db = sql::Database::Open(dir.path() / "t.db");
+  FindingRecord r;
+  r.finding = Rogue("交换机-1");
+  r.first_seen = r.last_seen = kT0;
+  r.waived_by = "局长";
+  r.waived_until = "2026-12-31";
+  r.waived_at = kT0;
+  r.state = findings::kWaived;
+  WriteFindings(db, {r}, {{r.finding.Id(), kT0, "waived", "局长", "law (until 2026-12-31)"}});
+  auto back = LoadFinding(db, r.finding.Id());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, r);
+  auto history = LoadFindingHistory(db, r.finding.Id());
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].event, "waived");
+  EXPECT_FALSE(LoadFinding(db, "rogue-exit:device:nope"));
+}
+
+}  // namespace
+}  // namespace trinet
