@@ -181,6 +181,56 @@ Snapshot MakeSnapshot() {
   return s;
 }
 
+FindingSnapshot Finding(std::string id, std::string rule, std::string reason, std::string severity,
+                        std::string state, std::string network, std::string platform,
+                        std::string room, std::string unit, std::string subject) {
+  return {std::move(id),    std::move(rule),    std::move(reason),   std::move(severity),
+          std::move(state), std::move(network), std::move(platform), std::move(room),
+          std::move(unit),  std::move(subject)};
+}
+
+// 渭城 (Weicheng) is a county platform; its room and unit names are Chinese.
+const std::string kWeicheng = "\xe6\xb8\xad\xe5\x9f\x8e";                              // 渭城
+const std::string kWeichengRoom = kWeicheng + "\xe5\x8c\xba\xe6\x9c\xba\xe6\x88\xbf";  // 渭城区机房
+const std::string kWeichengUnit =
+    kWeicheng + "\xe5\x8c\xba\xe8\xb4\xa2\xe6\x94\xbf\xe5\xb1\x80";       // 渭城区财政局
+const std::string kSwitch3F = "\xe4\xba\xa4\xe6\x8d\xa2\xe6\x9c\xba-3F";  // 交换机-3F
+
+FindingsSnapshot MakeFindings() {
+  FindingsSnapshot f;
+  f.evaluated_at_seconds = 1764417600;  // 2025-11-29T12:00:00Z
+  f.findings = {
+      Finding("rogue-exit:device:acc-9", "rogue-exit", "route", "critical", "open", "internal",
+              "city", "dc1", "it-office", "acc-9"),
+      Finding("network-bridge:link:core-1~fw-ext", "network-bridge", "lldp-neighbour", "critical",
+              "open", "external", "city", "dc1", "it-office", "core-1~fw-ext"),
+      Finding("orphan-room:overdue:room:tax-2f", "orphan-room", "overdue", "major", "open",
+              "internal", "city", "tax-2f", "", "tax-2f"),
+      Finding("orphan-room:ownerless:room:tax-2f", "orphan-room", "ownerless", "major", "waived",
+              "internal", "city", "tax-2f", "", "tax-2f"),
+      Finding("device-unreachable:device:cam-1", "device-unreachable", "no-answer", "major",
+              "resolved", "internal", "city", "dc1", "it-office", "cam-1"),
+      Finding("device-unreachable:device:acc-9", "device-unreachable", "no-answer", "major", "open",
+              "internal", "city", "dc1", "it-office", "acc-9"),
+      Finding("unregistered-device:neighbour:core-1/" + kSwitch3F, "unregistered-device", "lldp",
+              "minor", "open", "internal", "city", "dc1", "it-office", "core-1/" + kSwitch3F),
+      Finding("rogue-exit:device:core-1", "rogue-exit", "address", "critical", "open", "internal",
+              "city", "dc1", "it-office", "core-1"),
+      Finding("rogue-exit:device:wc-sw1", "rogue-exit", "route", "critical", "acknowledged",
+              "internal", kWeicheng, kWeichengRoom, kWeichengUnit, "wc-sw1"),
+      Finding("frozen-expansion:device:wc-sw2", "frozen-expansion", "installed-after-freeze",
+              "major", "open", "internal", kWeicheng, kWeichengRoom, kWeichengUnit, "wc-sw2"),
+  };
+  f.rooms = {{{"city", "central", "active"}, 1},
+             {{"city", "department", "consolidating"}, 1},
+             {{kWeicheng, "central", "active"}, 1},
+             {{kWeicheng, "department", "consolidated"}, 3},
+             {{kWeicheng, "department", "exempt"}, 1}};
+  f.rooms_overdue = {{"city", 1}, {kWeicheng, 0}};
+  f.units_without_admin = {{"city", 0}, {kWeicheng, 2}};
+  return f;
+}
+
 // ---- the text, parsed back -----------------------------------------------------------------
 
 using LabelSet = std::map<std::string, std::string>;
@@ -285,6 +335,13 @@ std::string Render(const Snapshot& s, MetricsOptions options = {}) {
   return Serialize(SnapshotCollectable(holder, std::move(options)).Collect());
 }
 
+std::string Render(const Snapshot& s, const FindingsSnapshot& f) {
+  SnapshotHolder holder;
+  holder.Publish(std::make_shared<const Snapshot>(s));
+  holder.PublishFindings(std::make_shared<const FindingsSnapshot>(f));
+  return Serialize(SnapshotCollectable(holder).Collect());
+}
+
 /// Every series (name and label set) that appears more than once.
 std::vector<std::string> DuplicateSeries(const Exposition& e) {
   std::map<std::pair<std::string, LabelSet>, int> count;
@@ -338,6 +395,15 @@ const LabelSet kUps = {{"device", "ups-1"}, {"room", "dc1"}, {"platform", "city"
 TEST(Metrics, PromtoolCheckMetricsIsClean) {
   const std::string text = Render(MakeSnapshot());
   ASSERT_THAT(text, HasSubstr("trinet_device_up{"));
+  const auto r = Promtool(text);
+  EXPECT_EQ(r.exit_code, 0) << r.output << "\n---\n" << text;
+  EXPECT_EQ(r.output, "") << text;
+}
+
+TEST(Metrics, PromtoolCheckMetricsIsCleanWithFindings) {
+  const std::string text = Render(MakeSnapshot(), MakeFindings());
+  ASSERT_THAT(text, HasSubstr("trinet_finding_open{"));
+  ASSERT_THAT(text, HasSubstr(kWeichengRoom));  // UTF-8 as it is, not escaped
   const auto r = Promtool(text);
   EXPECT_EQ(r.exit_code, 0) << r.output << "\n---\n" << text;
   EXPECT_EQ(r.output, "") << text;
@@ -414,6 +480,30 @@ TEST(Metrics, ExactlyTheContractFamiliesWithHelpAndType) {
     EXPECT_GT(e.help.count(name) ? e.help.at(name).size() : 0, 20u) << name;
   }
   EXPECT_EQ(e.Names(), names);  // every family has series, and no others exist
+
+  // With findings, the findings families come on top, and only they.
+  const Exposition with = Parse(Render(MakeSnapshot(), MakeFindings()));
+  std::map<std::string, std::string> expected_with = expected;
+  const std::map<std::string, std::string> findings = {
+      {"trinet_findings", "gauge"},
+      {"trinet_finding_open", "gauge"},
+      {"trinet_rooms", "gauge"},
+      {"trinet_rooms_overdue", "gauge"},
+      {"trinet_unit_admin_missing", "gauge"},
+      {"trinet_findings_last_evaluation_timestamp_seconds", "gauge"},
+  };
+  for (const auto& [name, type] : findings) {
+    expected_with.emplace(name, type);
+    names.insert(name);
+    EXPECT_GT(with.help.count(name) ? with.help.at(name).size() : 0, 20u) << name;
+  }
+  EXPECT_EQ(with.type, expected_with);
+  EXPECT_EQ(with.Names(), names);
+  EXPECT_THAT(with.help.at("trinet_findings"), HasSubstr("docs/findings.md"));
+  EXPECT_THAT(with.help.at("trinet_finding_open"), HasSubstr("docs/findings.md"));
+  EXPECT_THAT(with.help.at("trinet_rooms"), HasSubstr("M2 art. 4, 15"));
+  EXPECT_THAT(with.help.at("trinet_rooms_overdue"), HasSubstr("M2 art. 4, 15"));
+  EXPECT_THAT(with.help.at("trinet_unit_admin_missing"), HasSubstr("M2 art. 10"));
 }
 
 TEST(Metrics, DeviceFamiliesCoverRegisteredPolledDevicesOnly) {
@@ -720,6 +810,244 @@ TEST(Metrics, CardinalityOptions) {
             0);
 }
 
+// ---- findings ------------------------------------------------------------------------------
+
+LabelSet Count(const std::string& rule, const std::string& severity, const std::string& network,
+               const std::string& platform, const std::string& state) {
+  return {{"rule", rule},
+          {"severity", severity},
+          {"network", network},
+          {"platform", platform},
+          {"state", state}};
+}
+
+LabelSet Open(const FindingSnapshot& f) {
+  return {{"id", f.id},           {"rule", f.rule},
+          {"reason", f.reason},   {"severity", f.severity},
+          {"network", f.network}, {"platform", f.platform},
+          {"room", f.room},       {"unit", f.unit},
+          {"subject", f.subject}};
+}
+
+TEST(Metrics, FindingsAreCountedByRuleSeverityNetworkPlatformAndState) {
+  const Exposition e = Parse(Render(MakeSnapshot(), MakeFindings()));
+  // Only label sets that have findings, resolved ones included, sorted.
+  EXPECT_THAT(e.LabelsOf("trinet_findings"),
+              ElementsAre(Count("device-unreachable", "major", "internal", "city", "open"),
+                          Count("device-unreachable", "major", "internal", "city", "resolved"),
+                          Count("frozen-expansion", "major", "internal", kWeicheng, "open"),
+                          Count("network-bridge", "critical", "external", "city", "open"),
+                          Count("orphan-room", "major", "internal", "city", "open"),
+                          Count("orphan-room", "major", "internal", "city", "waived"),
+                          Count("rogue-exit", "critical", "internal", "city", "open"),
+                          Count("rogue-exit", "critical", "internal", kWeicheng, "acknowledged"),
+                          Count("unregistered-device", "minor", "internal", "city", "open")));
+  EXPECT_EQ(e.Value("trinet_findings", Count("rogue-exit", "critical", "internal", "city", "open")),
+            2);
+  for (const auto& s : e.Of("trinet_findings")) {
+    if (s.labels.at("rule") != "rogue-exit" || s.labels.at("platform") != "city") {
+      EXPECT_EQ(s.value, 1) << s.labels.at("rule");
+    }
+  }
+  double total = 0;
+  for (const auto& s : e.Of("trinet_findings")) total += s.value;
+  EXPECT_EQ(total, 10);  // every finding, whatever its state
+}
+
+TEST(Metrics, EveryOpenFindingHasItsOwnSeriesWithItsLabels) {
+  const FindingsSnapshot f = MakeFindings();
+  const Exposition e = Parse(Render(MakeSnapshot(), f));
+  // In the snapshot's order; acknowledged, waived and resolved findings are not there.
+  EXPECT_THAT(e.LabelsOf("trinet_finding_open"),
+              ElementsAre(Open(f.findings[0]), Open(f.findings[1]), Open(f.findings[2]),
+                          Open(f.findings[5]), Open(f.findings[6]), Open(f.findings[7]),
+                          Open(f.findings[9])));
+  for (const auto& s : e.Of("trinet_finding_open")) EXPECT_EQ(s.value, 1) << s.labels.at("id");
+  // Chinese labels come through as they are.
+  EXPECT_EQ(
+      e.Value("trinet_finding_open",
+              {{"id", "frozen-expansion:device:wc-sw2"},
+               {"rule", "frozen-expansion"},
+               {"reason", "installed-after-freeze"},
+               {"severity", "major"},
+               {"network", "internal"},
+               {"platform", "\xe6\xb8\xad\xe5\x9f\x8e"},
+               {"room", "\xe6\xb8\xad\xe5\x9f\x8e\xe5\x8c\xba\xe6\x9c\xba\xe6\x88\xbf"},
+               {"unit", "\xe6\xb8\xad\xe5\x9f\x8e\xe5\x8c\xba\xe8\xb4\xa2\xe6\x94\xbf\xe5\xb1\x80"},
+               {"subject", "wc-sw2"}}),
+      1);
+  EXPECT_TRUE(
+      e.Has("trinet_finding_open", {{"id", "unregistered-device:neighbour:core-1/" + kSwitch3F},
+                                    {"rule", "unregistered-device"},
+                                    {"reason", "lldp"},
+                                    {"severity", "minor"},
+                                    {"network", "internal"},
+                                    {"platform", "city"},
+                                    {"room", "dc1"},
+                                    {"unit", "it-office"},
+                                    {"subject", "core-1/" + kSwitch3F}}));
+  // An empty label (the overdue room has no unit) stays empty.
+  EXPECT_EQ(e.Value("trinet_finding_open", Open(f.findings[2])), 1);
+  EXPECT_EQ(Open(f.findings[2]).at("unit"), "");
+}
+
+TEST(Metrics, RoomsOverdueRoomsAndUnitsWithoutAdmin) {
+  const Exposition e = Parse(Render(MakeSnapshot(), MakeFindings()));
+  const auto room = [](const std::string& platform, const std::string& kind,
+                       const std::string& status) {
+    return LabelSet{{"platform", platform}, {"kind", kind}, {"status", status}};
+  };
+  EXPECT_THAT(e.LabelsOf("trinet_rooms"), ElementsAre(room("city", "central", "active"),
+                                                      room("city", "department", "consolidating"),
+                                                      room(kWeicheng, "central", "active"),
+                                                      room(kWeicheng, "department", "consolidated"),
+                                                      room(kWeicheng, "department", "exempt")));
+  EXPECT_EQ(e.Value("trinet_rooms", room("city", "central", "active")), 1);
+  EXPECT_EQ(e.Value("trinet_rooms", room("city", "department", "consolidating")), 1);
+  EXPECT_EQ(e.Value("trinet_rooms", room(kWeicheng, "central", "active")), 1);
+  EXPECT_EQ(e.Value("trinet_rooms", room(kWeicheng, "department", "consolidated")), 3);
+  EXPECT_EQ(e.Value("trinet_rooms", room(kWeicheng, "department", "exempt")), 1);
+
+  // Every platform of the snapshot, 0 included.
+  EXPECT_THAT(e.LabelsOf("trinet_rooms_overdue"),
+              ElementsAre(LabelSet{{"platform", "city"}}, LabelSet{{"platform", kWeicheng}}));
+  EXPECT_EQ(e.Value("trinet_rooms_overdue", {{"platform", "city"}}), 1);
+  EXPECT_EQ(e.Value("trinet_rooms_overdue", {{"platform", kWeicheng}}), 0);
+  EXPECT_THAT(e.LabelsOf("trinet_unit_admin_missing"),
+              ElementsAre(LabelSet{{"platform", "city"}}, LabelSet{{"platform", kWeicheng}}));
+  EXPECT_EQ(e.Value("trinet_unit_admin_missing", {{"platform", "city"}}), 0);
+  EXPECT_EQ(e.Value("trinet_unit_admin_missing", {{"platform", kWeicheng}}), 2);
+
+  EXPECT_EQ(e.Value("trinet_findings_last_evaluation_timestamp_seconds"), 1764417600);
+  EXPECT_THAT(e.LabelsOf("trinet_findings_last_evaluation_timestamp_seconds"),
+              ElementsAre(LabelSet{}));
+}
+
+TEST(Metrics, NoFindingsFamiliesBeforeTheFirstEvaluation) {
+  const Exposition e = Parse(Render(MakeSnapshot(), FindingsSnapshot{}));
+  for (const char* name :
+       {"trinet_findings", "trinet_finding_open", "trinet_rooms", "trinet_rooms_overdue",
+        "trinet_unit_admin_missing", "trinet_findings_last_evaluation_timestamp_seconds"}) {
+    EXPECT_FALSE(e.Names().contains(name)) << name;
+    EXPECT_FALSE(e.type.contains(name)) << name;
+  }
+  // An evaluation that found nothing still says when it ran, and counts rooms.
+  FindingsSnapshot clean = MakeFindings();
+  clean.findings.clear();
+  const Exposition c = Parse(Render(MakeSnapshot(), clean));
+  EXPECT_FALSE(c.Names().contains("trinet_findings"));
+  EXPECT_FALSE(c.Names().contains("trinet_finding_open"));
+  EXPECT_EQ(c.Value("trinet_findings_last_evaluation_timestamp_seconds"), 1764417600);
+  EXPECT_EQ(c.Of("trinet_rooms").size(), 5u);
+  // Findings but no timestamp (0): the findings, without the timestamp.
+  FindingsSnapshot untimed = MakeFindings();
+  untimed.evaluated_at_seconds = 0;
+  const Exposition u = Parse(Render(MakeSnapshot(), untimed));
+  EXPECT_FALSE(u.Names().contains("trinet_findings_last_evaluation_timestamp_seconds"));
+  EXPECT_EQ(u.Of("trinet_finding_open").size(), 7u);
+  EXPECT_EQ(Promtool(Render(MakeSnapshot(), untimed)).output, "");
+}
+
+TEST(Metrics, OnlyOpenFindingsAreOpenAndAllOthersAreCounted) {
+  FindingsSnapshot f;
+  f.evaluated_at_seconds = 1;
+  for (const char* state : {"open", "acknowledged", "waived", "resolved", "Open", ""}) {
+    f.findings.push_back(Finding(std::string("egress-down:egress:") + state, "egress-down",
+                                 "oper-down", "critical", state, "external", "city", "dc1",
+                                 "it-office", "exit-name"));
+  }
+  const Exposition e = Parse(Render(MakeSnapshot(), f));
+  EXPECT_THAT(e.LabelsOf("trinet_finding_open"), ElementsAre(Open(f.findings[0])));
+  std::set<std::string> states;
+  for (const auto& s : e.Of("trinet_findings")) {
+    states.insert(s.labels.at("state"));
+    EXPECT_EQ(s.value, 1);
+  }
+  EXPECT_EQ(states,
+            (std::set<std::string>{"", "Open", "acknowledged", "open", "resolved", "waived"}));
+}
+
+TEST(Metrics, FindingsAreNotFilteredByTheInstancesNetworks) {
+  Snapshot s = MakeSnapshot();
+  s.networks = {"internal"};
+  const FindingsSnapshot f = MakeFindings();
+  const Exposition e = Parse(Render(s, f));
+  EXPECT_TRUE(e.Has("trinet_finding_open", Open(f.findings[1])));  // on the external network
+  EXPECT_EQ(
+      e.Value("trinet_findings", Count("network-bridge", "critical", "external", "city", "open")),
+      1);
+  EXPECT_TRUE(e.Of("trinet_egress_up").empty());  // while the exits still are filtered
+}
+
+TEST(Metrics, FindingsWithoutADeviceSnapshotAreExported) {
+  SnapshotHolder holder;
+  holder.PublishFindings(std::make_shared<const FindingsSnapshot>(MakeFindings()));
+  const Exposition e = Parse(Serialize(SnapshotCollectable(holder).Collect()));
+  EXPECT_EQ(e.Of("trinet_finding_open").size(), 7u);
+  EXPECT_FALSE(e.Names().contains("trinet_device_up"));
+  holder.PublishFindings(nullptr);  // treated as no evaluation yet
+  EXPECT_FALSE(
+      Parse(Serialize(SnapshotCollectable(holder).Collect())).Names().contains("trinet_findings"));
+}
+
+TEST(Metrics, FindingsComeFromTheLatestPublishedEvaluation) {
+  SnapshotHolder holder;
+  const SnapshotCollectable collectable(holder);
+  holder.Publish(std::make_shared<const Snapshot>(MakeSnapshot()));
+  FindingsSnapshot f = MakeFindings();
+  holder.PublishFindings(std::make_shared<const FindingsSnapshot>(f));
+  Exposition e = Parse(Serialize(collectable.Collect()));
+  ASSERT_TRUE(e.Has("trinet_finding_open", Open(f.findings[0])));
+
+  // rogue-exit on acc-9 is resolved, the frozen-expansion finding gone from the store.
+  f.findings[0].state = "resolved";
+  f.findings.pop_back();
+  f.evaluated_at_seconds += 60;
+  f.rooms_overdue["city"] = 0;
+  holder.PublishFindings(std::make_shared<const FindingsSnapshot>(f));
+  e = Parse(Serialize(collectable.Collect()));
+  EXPECT_FALSE(e.Has("trinet_finding_open", Open(f.findings[0])));
+  EXPECT_EQ(e.Of("trinet_finding_open").size(), 5u);
+  EXPECT_EQ(e.Value("trinet_findings", Count("rogue-exit", "critical", "internal", "city", "open")),
+            1);
+  EXPECT_EQ(
+      e.Value("trinet_findings", Count("rogue-exit", "critical", "internal", "city", "resolved")),
+      1);
+  EXPECT_FALSE(
+      e.Has("trinet_findings", Count("frozen-expansion", "major", "internal", kWeicheng, "open")));
+  EXPECT_EQ(e.Value("trinet_findings_last_evaluation_timestamp_seconds"), 1764417660);
+  EXPECT_EQ(e.Value("trinet_rooms_overdue", {{"platform", "city"}}), 0);
+}
+
+TEST(Metrics, HostileFindingLabelsKeepTheScrapeValid) {
+  FindingsSnapshot f = MakeFindings();
+  const std::string hostile = "bad\xff utf8 \"quoted\" back\\slash\nnewline {a=\"b\"}";
+  f.findings.push_back(Finding("unregistered-device:neighbour:core-1/" + hostile,
+                               "unregistered-device", "lldp", "minor", "open", "internal", "city",
+                               "dc1", "it-office", "core-1/" + hostile));
+  f.findings.push_back(f.findings.back());  // the same id twice: one series
+  f.findings.back().reason = "other";
+  f.rooms[{"bad\xc0\xaf", "department", "active"}] = 1;
+  const std::string text = Render(MakeSnapshot(), f);
+  const auto r = Promtool(text);
+  EXPECT_EQ(r.exit_code, 0) << r.output << "\n---\n" << text;
+  EXPECT_EQ(r.output, "") << text;
+  const Exposition e = Parse(text);
+  EXPECT_THAT(DuplicateSeries(e), IsEmpty());
+  const std::string fixed = "bad\xEF\xBF\xBD utf8 \"quoted\" back\\slash\nnewline {a=\"b\"}";
+  LabelSet labels = Open(f.findings[f.findings.size() - 2]);
+  labels["id"] = "unregistered-device:neighbour:core-1/" + fixed;
+  labels["subject"] = "core-1/" + fixed;
+  EXPECT_EQ(e.Value("trinet_finding_open", labels), 1);
+  EXPECT_EQ(e.Of("trinet_finding_open").size(), 8u);
+  EXPECT_EQ(
+      e.Value("trinet_findings", Count("unregistered-device", "minor", "internal", "city", "open")),
+      3);  // counts are of findings, not of series
+  EXPECT_TRUE(e.Has(
+      "trinet_rooms",
+      {{"platform", "bad\xEF\xBF\xBD\xEF\xBF\xBD"}, {"kind", "department"}, {"status", "active"}}));
+}
+
 // ---- the endpoint --------------------------------------------------------------------------
 
 /// GET `path` from 127.0.0.1:`port` over HTTP/1.0; the whole response, headers included.
@@ -771,6 +1099,13 @@ TEST(Metrics, ServerServesTheSnapshotOnLoopback) {
   EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-name")), 1);
   const auto r = Promtool(body);  // prometheus-cpp's own exposer_* families included
   EXPECT_EQ(r.exit_code, 0) << r.output;
+
+  holder.PublishFindings(std::make_shared<const FindingsSnapshot>(MakeFindings()));
+  response = HttpGet(server.port(), "/metrics");
+  const std::string with_findings = response.substr(response.find("\r\n\r\n") + 4);
+  EXPECT_EQ(Parse(with_findings).Of("trinet_finding_open").size(), 7u);
+  EXPECT_THAT(with_findings, HasSubstr(kWeichengUnit));
+  EXPECT_EQ(Promtool(with_findings).exit_code, 0);
 
   EXPECT_THAT(HttpGet(server.port(), "/other"), HasSubstr(" 404 "));
 }

@@ -5,8 +5,10 @@
 #include <prometheus/exposer.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <stdexcept>
 #include <string_view>
@@ -176,18 +178,23 @@ struct Polled {
 
 const std::string kEmpty;
 
+constexpr std::string_view kOpen = "open";  // the state of a finding nobody has acted on
+
 }  // namespace
 
 SnapshotCollectable::SnapshotCollectable(const SnapshotHolder& holder, MetricsOptions options)
     : holder_(holder), options_(std::move(options)) {}
 
 std::vector<prometheus::MetricFamily> SnapshotCollectable::Collect() const {
+  static const Snapshot kNoSnapshot;
+  static const FindingsSnapshot kNoFindings;
   const std::shared_ptr<const Snapshot> snapshot = holder_.Get();
-  if (!snapshot) return Render(Snapshot{});
-  return Render(*snapshot);
+  const std::shared_ptr<const FindingsSnapshot> findings = holder_.GetFindings();
+  return Render(snapshot ? *snapshot : kNoSnapshot, findings ? *findings : kNoFindings);
 }
 
-std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(const Snapshot& s) const {
+std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(
+    const Snapshot& s, const FindingsSnapshot& fs) const {
   static const Register kNoRegister;
   const Register& reg = s.reg ? *s.reg : kNoRegister;
 
@@ -230,7 +237,7 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(const Snapshot
   }
 
   std::vector<MetricFamily> out;
-  out.reserve(48);
+  out.reserve(56);
   const auto emit = [&out](Family& f) {
     if (!f.empty()) out.push_back(f.Take());
   };
@@ -469,6 +476,93 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(const Snapshot
     }
     emit(temperature);
     emit(humidity);
+  }
+
+  // ---- findings and consolidation progress -------------------------------------------------
+  // Not filtered by the snapshot's networks: the findings snapshot is the whole evaluation.
+  {
+    // Counted by (rule, severity, network, platform, state), in that order.
+    std::map<std::array<std::string, 5>, std::uint64_t> counts;
+    std::size_t open_count = 0;
+    for (const auto& finding : fs.findings) {
+      ++counts[{Utf8(finding.rule), Utf8(finding.severity), Utf8(finding.network),
+                Utf8(finding.platform), Utf8(finding.state)}];
+      if (finding.state == kOpen) ++open_count;
+    }
+    Family findings("trinet_findings",
+                    "Findings of the latest rule evaluation by rule, severity, network, platform "
+                    "and state (open, acknowledged, waived, resolved), resolved ones included. "
+                    "A label set without findings has no series. The rules and the policy "
+                    "articles they enforce: docs/findings.md.",
+                    kGauge, counts.size());
+    for (const auto& [key, n] : counts) {
+      findings.Add({{"rule", key[0]},
+                    {"severity", key[1]},
+                    {"network", key[2]},
+                    {"platform", key[3]},
+                    {"state", key[4]}},
+                   Num(n));
+    }
+    emit(findings);
+
+    Family open("trinet_finding_open",
+                "Always 1, one series per open finding (not acknowledged, waived or resolved), "
+                "with its labels for alerts. The rules and the policy articles they enforce: "
+                "docs/findings.md.",
+                kGauge, open_count);
+    std::unordered_set<std::string> ids;  // a repeated id would be a duplicate series
+    ids.reserve(open_count);
+    for (const auto& finding : fs.findings) {
+      if (finding.state != kOpen) continue;
+      std::string id = Utf8(finding.id);
+      if (!ids.insert(id).second) continue;
+      open.Add({{"id", std::move(id)},
+                {"rule", Utf8(finding.rule)},
+                {"reason", Utf8(finding.reason)},
+                {"severity", Utf8(finding.severity)},
+                {"network", Utf8(finding.network)},
+                {"platform", Utf8(finding.platform)},
+                {"room", Utf8(finding.room)},
+                {"unit", Utf8(finding.unit)},
+                {"subject", Utf8(finding.subject)}},
+               1);
+    }
+    emit(open);
+
+    Family rooms("trinet_rooms",
+                 "Machine rooms in the register by platform, kind (central, department) and "
+                 "consolidation status (active, consolidating, consolidated, decommissioned, "
+                 "exempt); M2 art. 4, 15.",
+                 kGauge, fs.rooms.size());
+    for (const auto& [key, n] : fs.rooms) {
+      const auto& [platform, kind, status] = key;
+      rooms.Add({{"platform", Utf8(platform)}, {"kind", Utf8(kind)}, {"status", Utf8(status)}},
+                Num(n));
+    }
+    emit(rooms);
+    Family overdue("trinet_rooms_overdue",
+                   "Department rooms past their consolidate_by deadline that are not "
+                   "consolidated, decommissioned or exempt, by platform; M2 art. 4, 15.",
+                   kGauge, fs.rooms_overdue.size());
+    for (const auto& [platform, n] : fs.rooms_overdue) {
+      overdue.Add({{"platform", Utf8(platform)}}, Num(n));
+    }
+    emit(overdue);
+    Family admin_missing("trinet_unit_admin_missing",
+                         "Units in the register without a system administrator, by platform; "
+                         "M2 art. 10.",
+                         kGauge, fs.units_without_admin.size());
+    for (const auto& [platform, n] : fs.units_without_admin) {
+      admin_missing.Add({{"platform", Utf8(platform)}}, Num(n));
+    }
+    emit(admin_missing);
+
+    Family evaluated("trinet_findings_last_evaluation_timestamp_seconds",
+                     "When the rules were last evaluated (the time of the findings above), as "
+                     "Unix time in seconds. Absent until the first evaluation.",
+                     kGauge, 1);
+    if (fs.evaluated_at_seconds > 0) evaluated.Add({}, fs.evaluated_at_seconds);
+    emit(evaluated);
   }
 
   // ---- the daemon itself -------------------------------------------------------------------

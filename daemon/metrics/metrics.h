@@ -42,11 +42,12 @@ struct MetricsOptions {
   std::optional<std::size_t> max_interfaces_per_device;
 };
 
-/// Renders the snapshot published in a SnapshotHolder as Prometheus metric families.
+/// Renders the snapshots published in a SnapshotHolder as Prometheus metric families.
 ///
-/// Every Collect() reads the holder once and builds the families from that snapshot alone:
-/// nothing is kept between scrapes, so a device or interface that is gone from the snapshot
-/// is gone from the output. Collect() may run on several threads at once.
+/// Every Collect() reads the holder's snapshot and findings snapshot once each (lock-free
+/// loads) and builds the families from them alone: nothing is kept between scrapes, so a
+/// device, interface or finding that is gone from the snapshots is gone from the output.
+/// Collect() may run on several threads at once.
 ///
 /// Families (their names and labels are a contract with dashboards and alerts; a family
 /// with no series is left out):
@@ -89,6 +90,22 @@ struct MetricsOptions {
 /// Environment sensors, labels `{device,room,sensor}`:
 /// - `trinet_sensor_temperature_celsius`, `trinet_sensor_humidity_ratio` gauges
 ///
+/// Findings and consolidation progress, from the holder's FindingsSnapshot (the latest rule
+/// evaluation; see docs/findings.md). Not limited to the snapshot's networks: every finding
+/// and every platform is exported. Empty labels stand for "unknown" (e.g. the room of an
+/// unregistered neighbour).
+/// - `trinet_findings{rule,severity,network,platform,state}` gauge, how many findings have
+///   those labels, every state (`open`, `acknowledged`, `waived`, `resolved`); only label
+///   sets with at least one finding have a series (absent = 0)
+/// - `trinet_finding_open{id,rule,reason,severity,network,platform,room,unit,subject}` gauge,
+///   always 1, one series per finding in state `open` (the first one of a repeated id)
+/// - `trinet_rooms{platform,kind,status}` gauge, registered rooms (M2 art. 4, 15)
+/// - `trinet_rooms_overdue{platform}` gauge, department rooms past consolidate_by and not
+///   consolidated, decommissioned or exempt (M2 art. 4, 15)
+/// - `trinet_unit_admin_missing{platform}` gauge, units without an administrator (M2 art. 10)
+/// - `trinet_findings_last_evaluation_timestamp_seconds` gauge, Unix time of the evaluation;
+///   absent until the first one
+///
 /// The daemon itself:
 /// - `trinet_poll_cycle_duration_seconds`, `trinet_discovery_cycle_duration_seconds`,
 ///   `trinet_poll_interval_seconds` gauges
@@ -96,18 +113,21 @@ struct MetricsOptions {
 ///   `trinet_discovery_cycles_total` counters
 /// - `trinet_build_info{version}` gauge, always 1
 ///
-/// Label values that come from agents (interface and sensor names, down reasons) are made
-/// valid UTF-8 (bad bytes become U+FFFD) so one odd agent cannot break the whole scrape.
+/// Label values that come from agents (interface and sensor names, down reasons) and every
+/// label of the findings families are made valid UTF-8 (bad bytes become U+FFFD) so one odd
+/// agent cannot break the whole scrape.
 class SnapshotCollectable final : public prometheus::Collectable {
  public:
   /// `holder` must outlive this object.
   explicit SnapshotCollectable(const SnapshotHolder& holder, MetricsOptions options = {});
 
-  /// Builds every family from the holder's current snapshot.
+  /// Builds every family from the holder's current snapshot and findings snapshot.
   std::vector<prometheus::MetricFamily> Collect() const override;
 
-  /// Builds every family from `snapshot` (what Collect() does with the holder's snapshot).
-  std::vector<prometheus::MetricFamily> Render(const Snapshot& snapshot) const;
+  /// Builds every family from `snapshot` and `findings` (what Collect() does with the
+  /// holder's snapshots).
+  std::vector<prometheus::MetricFamily> Render(const Snapshot& snapshot,
+                                               const FindingsSnapshot& findings = {}) const;
 
   const MetricsOptions& options() const { return options_; }
 
