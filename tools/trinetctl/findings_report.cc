@@ -9,7 +9,7 @@
 namespace trinet {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using text::Align;
 
 int SeverityRank(const std::string& s) {

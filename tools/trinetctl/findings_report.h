@@ -28,7 +28,7 @@ void SortForDesk(std::vector<findings::FindingRecord>& records);
 /// state, summary, subject{type,id,name}, network, platform, room, unit (ids) with their
 /// names, admin{name,phone,email} (the unit's administrator, nulls when none), first_seen,
 /// last_seen, resolved_at, policy, acknowledged, waiver and evidence[].
-nlohmann::json FindingJson(const findings::FindingRecord& r, const Register& reg);
+nlohmann::ordered_json FindingJson(const findings::FindingRecord& r, const Register& reg);
 
 /// The table: severity, state, rule/reason, where (platform / room), who (admin and phone),
 /// since, id, and the summary on its own line.

@@ -179,7 +179,7 @@ int ListFindings(const fs::path& db_path, const FindingsFilter& filter, bool as_
   }
   SortForDesk(records);
   if (as_json) {
-    nlohmann::json out = nlohmann::json::array();
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& r : records) out.push_back(FindingJson(r, reg));
     std::cout << out.dump(2) << "\n";
   } else {
@@ -196,7 +196,7 @@ int ShowFinding(const fs::path& db_path, const std::string& id, bool as_json) {
   const auto history = LoadFindingHistory(db, id);
   if (as_json) {
     auto j = FindingJson(r, reg);
-    j["history"] = nlohmann::json::array();
+    j["history"] = nlohmann::ordered_json::array();
     for (const auto& h : history) {
       j["history"].push_back({{"at", findings::FormatUtc(h.at)},
                               {"event", h.event},
