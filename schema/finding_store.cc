@@ -1,9 +1,8 @@
 #include "finding_store.h"
 
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "findings/rules.h"
 
@@ -180,7 +179,8 @@ findings::Observations LoadObservations(sql::Database& db) {
       f.device = s.Text(0);
       f.kind = s.Text(1);
       f.last_seen = s.Int(5);
-      if (auto it = cutoff.find({f.device, f.kind}); it != cutoff.end() && f.last_seen < it->second) {
+      if (auto it = cutoff.find({f.device, f.kind});
+          it != cutoff.end() && f.last_seen < it->second) {
         continue;
       }
       f.key = s.Text(2);

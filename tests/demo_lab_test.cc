@@ -24,9 +24,9 @@ class DemoLab : public ::testing::Test {
  protected:
   void SetUp() override {
     // snmpsimd, started by root, runs as nobody, who must reach the lab's folder.
-    std::filesystem::permissions(dir_.path(), std::filesystem::perms::others_exec |
-                                                  std::filesystem::perms::group_exec,
-                                 std::filesystem::perm_options::add);
+    std::filesystem::permissions(
+        dir_.path(), std::filesystem::perms::others_exec | std::filesystem::perms::group_exec,
+        std::filesystem::perm_options::add);
     auto start = RunCommand(kLab + " start " + Quote(lab()));
     ASSERT_EQ(start.exit_code, 0) << start.output;
     started_ = true;
@@ -61,7 +61,7 @@ TEST_F(DemoLab, FindingsEqualThePlantedSet) {
   auto once = RunCommand(Trinetd("--once --max-devices-in-flight 8 --timeout 5 --retries 2"));
   ASSERT_EQ(once.exit_code, 0) << once.output;
   EXPECT_NE(once.output.find(" 0 down"), std::string::npos) << "every lab device answers:\n"
-                                                           << once.output;
+                                                            << once.output;
   ExpectExactlyPlanted("after the first cycle");
 
   // Every planted finding carries what the duty desk needs: who, where, evidence.

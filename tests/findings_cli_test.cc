@@ -92,9 +92,9 @@ TEST_F(FindingsCli, JsonContractAndDeskTable) {
   ASSERT_TRUE(list.is_array());
   const auto f = Find(list, kRogue);
   ASSERT_TRUE(f.is_object()) << list.dump(2);
-  for (const char* key : {"id", "rule", "reason", "severity", "state", "subject", "network",
-                          "platform", "room", "unit", "admin", "first_seen", "last_seen",
-                          "policy", "evidence"}) {
+  for (const char* key :
+       {"id", "rule", "reason", "severity", "state", "subject", "network", "platform", "room",
+        "unit", "admin", "first_seen", "last_seen", "policy", "evidence"}) {
     EXPECT_TRUE(f.contains(key)) << key;
   }
   EXPECT_EQ(f["rule"], "rogue-exit");
@@ -200,8 +200,8 @@ TEST_F(FindingsCli, AckWaiveExpiryResolveAndReopen) {
   auto history = json::parse(Ctl("findings show --json " + kRogue).output, nullptr, false);
   std::vector<std::string> events;
   for (const auto& h : history["history"]) events.push_back(h["event"]);
-  EXPECT_EQ(events, (std::vector<std::string>{"opened", "acknowledged", "waived",
-                                              "waiver-expired", "resolved", "reopened"}));
+  EXPECT_EQ(events, (std::vector<std::string>{"opened", "acknowledged", "waived", "waiver-expired",
+                                              "resolved", "reopened"}));
 }
 
 }  // namespace

@@ -6,10 +6,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "findings/observations.h"
 #include "findings/rule_context.h"
@@ -122,8 +121,7 @@ inline RuleFixture LoadRuleFixture(const std::filesystem::path& file) {
   fx.now = FixtureTime(j.at("now"));
   if (j.contains("options")) {
     const auto& o = j["options"];
-    fx.options.stale_after_seconds =
-        o.value("stale_after_seconds", fx.options.stale_after_seconds);
+    fx.options.stale_after_seconds = o.value("stale_after_seconds", fx.options.stale_after_seconds);
     fx.options.department_rooms_frozen_since =
         o.value("department_rooms_frozen_since", fx.options.department_rooms_frozen_since);
   }

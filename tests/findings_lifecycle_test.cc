@@ -115,8 +115,8 @@ TEST(FindingsLifecycle, AValidWaiverSurvivesResolveAndReopen) {
   std::map<std::string, FindingRecord> store;
   Step(store, {Rogue("sw1")}, kT0);
   std::vector<findings::HistoryEvent> events;
-  ASSERT_FALSE(findings::Waive(store["rogue-exit:device:sw1"], "局长", "law", "2026-12-31", kT0,
-                               events));
+  ASSERT_FALSE(
+      findings::Waive(store["rogue-exit:device:sw1"], "局长", "law", "2026-12-31", kT0, events));
   Step(store, {}, kT0 + 60);
   EXPECT_EQ(store["rogue-exit:device:sw1"].state, findings::kResolved);
   Step(store, {Rogue("sw1")}, kT0 + 120);

@@ -91,8 +91,8 @@ TEST_P(RuleFixtureTest, FindsExactlyWhatIsExpected) {
 }
 
 std::string FixtureName(const ::testing::TestParamInfo<fs::path>& info) {
-  std::string name = info.param.parent_path().filename().string() + "_" +
-                     info.param.stem().string();
+  std::string name =
+      info.param.parent_path().filename().string() + "_" + info.param.stem().string();
   for (auto& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }

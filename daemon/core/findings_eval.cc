@@ -53,8 +53,8 @@ void FindingsEvaluator::operator()(sql::Database& db, const CycleEnd& end) {
     auto it = previous.find(r.finding.Id());
     if (it == previous.end() || it->second == findings::kResolved) {
       // The journal tells the duty desk what is new without a query.
-      log::Warning("finding " + r.finding.Id() + " [" + r.finding.severity + "]: " +
-                   r.finding.summary);
+      log::Warning("finding " + r.finding.Id() + " [" + r.finding.severity +
+                   "]: " + r.finding.summary);
     }
   }
   for (const auto& r : records) {

@@ -103,7 +103,8 @@ DeviceOutput Observe(const Device& device, snmp::PollResult&& result, CycleKind 
     return *tables.begin();
   };
   const std::string address_table = source({"ipAddressTable", "ipAddrTable"});
-  const std::string route_table = source({"inetCidrRouteTable", "ipCidrRouteTable", "ipRouteTable"});
+  const std::string route_table =
+      source({"inetCidrRouteTable", "ipCidrRouteTable", "ipRouteTable"});
   const std::string arp_table = source({"ipNetToPhysicalTable", "ipNetToMediaTable"});
   const std::string fdb_table = source({"dot1qTpFdbTable", "dot1dTpFdbTable"});
   const std::string tcp_table = source({"tcpConnectionTable", "tcpConnTable"});

@@ -88,9 +88,9 @@ std::optional<std::string> Acknowledge(FindingRecord& r, const std::string& by,
   return std::nullopt;
 }
 
-std::optional<std::string> Waive(FindingRecord& r, const std::string& by,
-                                 const std::string& reason, const std::string& until,
-                                 std::int64_t now, std::vector<HistoryEvent>& events) {
+std::optional<std::string> Waive(FindingRecord& r, const std::string& by, const std::string& reason,
+                                 const std::string& until, std::int64_t now,
+                                 std::vector<HistoryEvent>& events) {
   if (r.state == kResolved) return "finding " + r.finding.Id() + " is resolved";
   const auto day = DateToUnix(until);
   if (!day) return "--until '" + until + "' is not a date (YYYY-MM-DD)";

@@ -73,8 +73,8 @@ std::optional<std::string> Acknowledge(FindingRecord& r, const std::string& by,
 
 /// A waiver approved by `by`, for `reason`, until the end of `until` (YYYY-MM-DD). Fails for
 /// a resolved finding, a malformed date or one already past.
-std::optional<std::string> Waive(FindingRecord& r, const std::string& by,
-                                 const std::string& reason, const std::string& until,
-                                 std::int64_t now, std::vector<HistoryEvent>& events);
+std::optional<std::string> Waive(FindingRecord& r, const std::string& by, const std::string& reason,
+                                 const std::string& until, std::int64_t now,
+                                 std::vector<HistoryEvent>& events);
 
 }  // namespace trinet::findings

@@ -5,21 +5,20 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace trinet::findings {
 
 /// A polled device's latest state (table device_status).
 struct DeviceState {
   bool up = false;
-  std::string reason;                     ///< why down
-  std::int64_t first_poll_at = 0;         ///< first time trinet tried it
-  std::int64_t last_poll_at = 0;          ///< last time trinet tried it
-  std::optional<std::int64_t> last_up_at;  ///< last time it answered
+  std::string reason;                         ///< why down
+  std::int64_t first_poll_at = 0;             ///< first time trinet tried it
+  std::int64_t last_poll_at = 0;              ///< last time trinet tried it
+  std::optional<std::int64_t> last_up_at;     ///< last time it answered
   std::optional<std::int64_t> discovered_at;  ///< last discovery that answered
   std::optional<std::string> sys_name, sys_location, chassis_serial;
 };
@@ -28,8 +27,8 @@ struct DeviceState {
 struct InterfaceState {
   std::string device;
   std::int64_t ifindex = 0;
-  std::string name;   ///< ifName, else ifDescr
-  std::string descr;  ///< ifDescr
+  std::string name;          ///< ifName, else ifDescr
+  std::string descr;         ///< ifDescr
   std::string phys_address;  ///< "aa:bb:cc:dd:ee:ff", empty when none
   std::optional<bool> admin_up, oper_up;
   std::int64_t updated_at = 0;

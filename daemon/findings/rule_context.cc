@@ -149,9 +149,7 @@ std::optional<std::string> RuleContext::PlanOf(const IpAddress& a) const {
   return std::nullopt;
 }
 
-bool RuleContext::IsPublic(const IpAddress& a) const {
-  return IsGloballyRoutable(a) && !PlanOf(a);
-}
+bool RuleContext::IsPublic(const IpAddress& a) const { return IsGloballyRoutable(a) && !PlanOf(a); }
 
 std::optional<IpAddress> RuleContext::ParseFactAddress(std::string_view text) {
   const auto cut = text.find_first_of("%/");
@@ -159,9 +157,8 @@ std::optional<IpAddress> RuleContext::ParseFactAddress(std::string_view text) {
 }
 
 bool RuleContext::InSanctionedPrefix(const IpAddress& a, const std::string& network) const {
-  return std::any_of(sanctioned_.begin(), sanctioned_.end(), [&](const auto& s) {
-    return s.second == network && s.first.Contains(a);
-  });
+  return std::any_of(sanctioned_.begin(), sanctioned_.end(),
+                     [&](const auto& s) { return s.second == network && s.first.Contains(a); });
 }
 
 bool RuleContext::IsExitDevice(const std::string& device) const {

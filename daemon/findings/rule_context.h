@@ -93,8 +93,8 @@ class RuleContext {
   std::map<std::pair<std::string, std::string>, std::vector<const Fact*>> facts_;
   std::map<std::string, std::vector<const Fact*>> facts_by_kind_;
   std::map<std::string, std::vector<const InterfaceState*>> interfaces_;
-  std::vector<std::pair<Cidr, std::string>> plans_;                   ///< prefix, network
-  std::vector<std::pair<Cidr, std::string>> sanctioned_;              ///< prefix, network
+  std::vector<std::pair<Cidr, std::string>> plans_;       ///< prefix, network
+  std::vector<std::pair<Cidr, std::string>> sanctioned_;  ///< prefix, network
   std::set<std::string> exit_devices_;
   std::map<std::string, const Device*> by_chassis_;  ///< lower-case chassis id / MAC
   std::map<std::string, const Device*> by_name_;     ///< lower-case name, first label too

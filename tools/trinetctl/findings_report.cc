@@ -90,8 +90,8 @@ bool Matches(const findings::FindingRecord& r, const FindingsFilter& filter) {
 void SortForDesk(std::vector<findings::FindingRecord>& records) {
   std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
     auto key = [](const findings::FindingRecord& r) {
-      return std::make_tuple(SeverityRank(r.finding.severity), StateRank(r.state),
-                             -r.first_seen, r.finding.Id());
+      return std::make_tuple(SeverityRank(r.finding.severity), StateRank(r.state), -r.first_seen,
+                             r.finding.Id());
     };
     return key(a) < key(b);
   });

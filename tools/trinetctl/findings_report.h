@@ -1,11 +1,10 @@
 #pragma once
 // What `trinetctl findings` prints: pure functions of the stored findings and the register.
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "findings/lifecycle.h"
 #include "register/register.h"

@@ -198,10 +198,8 @@ int ShowFinding(const fs::path& db_path, const std::string& id, bool as_json) {
     auto j = FindingJson(r, reg);
     j["history"] = nlohmann::ordered_json::array();
     for (const auto& h : history) {
-      j["history"].push_back({{"at", findings::FormatUtc(h.at)},
-                              {"event", h.event},
-                              {"by", h.by},
-                              {"note", h.note}});
+      j["history"].push_back(
+          {{"at", findings::FormatUtc(h.at)}, {"event", h.event}, {"by", h.by}, {"note", h.note}});
     }
     std::cout << j.dump(2) << "\n";
   } else {
@@ -315,7 +313,8 @@ int Main(int argc, char** argv) {
   for (const auto& r : findings::Rules()) rule_names.emplace_back(r.name);
   findings_cmd->add_option("--state", filter.state, "open, acknowledged, waived, resolved or all")
       ->check(CLI::IsMember({"open", "acknowledged", "waived", "resolved", "all"}));
-  findings_cmd->add_option("--rule", filter.rule, "Only this rule")->check(CLI::IsMember(rule_names));
+  findings_cmd->add_option("--rule", filter.rule, "Only this rule")
+      ->check(CLI::IsMember(rule_names));
   findings_cmd->add_option("--network", filter.network, "Only this network")
       ->check(CLI::IsMember(enums::kNetworkIds));
   findings_cmd->add_option("--platform", filter.platform, "Only this platform (id)");
@@ -349,8 +348,9 @@ int Main(int argc, char** argv) {
   feval->add_option("--stale-after-days", stale_days, "As trinetd's option")
       ->capture_default_str()
       ->check(CLI::Range(0.01, 3650.0));
-  feval->add_option("--department-rooms-frozen-since", rule_options.department_rooms_frozen_since,
-                    "As trinetd's option")
+  feval
+      ->add_option("--department-rooms-frozen-since", rule_options.department_rooms_frozen_since,
+                   "As trinetd's option")
       ->capture_default_str();
 
   try {
