@@ -226,7 +226,14 @@ TEST_F(Trinetd, ServesValidMetricsReloadsOnHupAndStopsOnTerm) {
        R"(trinet_build_info{version=")", "trinet_egress_up{egress=\"city-exit\"",
        "trinet_interface_receive_bytes_total{device=\"city-ext-core\"",
        "trinet_snmp_requests_total{result=\"ok\"}", "trinet_poll_cycle_duration_seconds ",
-       "trinet_snmp_anomalies_total{kind=\"malformed_value\"}"}) {
+       "trinet_snmp_anomalies_total{kind=\"malformed_value\"}",
+       // Findings, evaluated by the daemon itself after its cycles: the finance bureau's
+       // room is past its 2014 deadline while its switch still answers.
+       R"(trinet_finding_open{id="orphan-room:overdue:room:czj-room",rule="orphan-room",reason="overdue",severity="major",network="",platform="city",room="czj-room",unit="czj",subject="czj-room"} 1)",
+       R"(trinet_rooms_overdue{platform="city"} 1)",
+       R"(trinet_unit_admin_missing{platform="sanyuan"} 1)",
+       "trinet_findings{rule=\"orphan-room\"",
+       "trinet_findings_last_evaluation_timestamp_seconds "}) {
     const std::string family(expected, std::string_view(expected).find_first_of("{ "));
     std::string seen;
     std::istringstream lines(metrics);
