@@ -179,15 +179,14 @@ findings::Observations LoadObservations(sql::Database& db) {
       f.device = s.Text(0);
       f.kind = s.Text(1);
       f.last_seen = s.Int(5);
-      if (auto it = cutoff.find({f.device, f.kind});
-          it != cutoff.end() && f.last_seen < it->second) {
-        continue;
-      }
+      const auto it = cutoff.find({f.device, f.kind});
+      const bool current = it == cutoff.end() || f.last_seen >= it->second;
+      if (!current && f.kind != "lldp") continue;
       f.key = s.Text(2);
       f.value = json::parse(s.Text(3), nullptr, false);
       if (f.value.is_discarded()) continue;
       f.first_seen = s.Int(4);
-      obs.facts.push_back(std::move(f));
+      (current ? obs.facts : obs.past_lldp).push_back(std::move(f));
     }
   }
   {
@@ -258,9 +257,35 @@ std::vector<findings::FindingRecord> EvaluateFindings(sql::Database& db, const R
   const auto stored = LoadFindings(db);
   const auto result = findings::Reconcile(stored, evaluated, now, rules);
   WriteFindings(db, result.changed, result.events);
+  TouchFindings(db, result.seen, now);
   auto all = LoadFindings(db);
   tx.Commit();
   return all;
+}
+
+void TouchFindings(sql::Database& db, const std::vector<std::string>& ids, std::int64_t at) {
+  sql::Statement touch(db, "UPDATE findings SET last_seen = ?2 WHERE id = ?1");
+  for (const auto& id : ids) touch.Bind(1, id).Bind(2, at).Run();
+}
+
+std::vector<findings::FindingRecord> PreviewFindings(sql::Database& db, const Register& reg,
+                                                     std::int64_t now,
+                                                     const findings::RuleOptions& options) {
+  sql::ReadTransaction snapshot(db);
+  const auto obs = LoadObservations(db);
+  const findings::RuleContext ctx(reg, obs, now, options);
+  std::vector<std::string> rules;
+  for (const auto& r : findings::Rules()) rules.emplace_back(r.name);
+  std::map<std::string, findings::FindingRecord> by_id;
+  for (auto& r : LoadFindings(db)) by_id[r.finding.Id()] = std::move(r);
+  std::vector<findings::FindingRecord> stored;
+  for (const auto& [id, r] : by_id) stored.push_back(r);
+  const auto result = findings::Reconcile(stored, findings::EvaluateRules(ctx), now, rules);
+  for (const auto& r : result.changed) by_id[r.finding.Id()] = r;
+  for (const auto& id : result.seen) by_id[id].last_seen = now;
+  std::vector<findings::FindingRecord> out;
+  for (auto& [id, r] : by_id) out.push_back(std::move(r));
+  return out;
 }
 
 }  // namespace trinet

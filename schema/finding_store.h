@@ -30,6 +30,15 @@ std::vector<findings::HistoryEvent> LoadFindingHistory(sql::Database& db, const 
 void WriteFindings(sql::Database& db, const std::vector<findings::FindingRecord>& records,
                    const std::vector<findings::HistoryEvent>& events);
 
+/// Moves last_seen of the findings `ids` to `at`; the caller holds the transaction.
+void TouchFindings(sql::Database& db, const std::vector<std::string>& ids, std::int64_t at);
+
+/// What an evaluation at `now` would make of the stored findings, without writing anything
+/// (`trinetctl findings evaluate --at`): every finding as it would then stand.
+std::vector<findings::FindingRecord> PreviewFindings(sql::Database& db, const Register& reg,
+                                                     std::int64_t now,
+                                                     const findings::RuleOptions& options);
+
 /// Loads the observations, runs every rule, merges the result into the stored findings and
 /// writes it, all in one transaction. Returns every stored finding afterwards.
 std::vector<findings::FindingRecord> EvaluateFindings(sql::Database& db, const Register& reg,

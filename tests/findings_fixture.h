@@ -76,16 +76,20 @@ inline findings::Observations ObservationsFromJson(const nlohmann::json& j, std:
     s.updated_at = time_or(i, "updated_at", now);
     obs.interfaces.push_back(s);
   }
-  for (const auto& f : j.value("facts", nlohmann::json::array())) {
-    findings::Fact fact;
-    fact.device = f.at("device").get<std::string>();
-    fact.kind = f.at("kind").get<std::string>();
-    fact.value = f.at("value");
-    fact.key = f.value("key", fact.value.dump());
-    fact.first_seen = time_or(f, "first_seen", now);
-    fact.last_seen = time_or(f, "last_seen", now);
-    obs.facts.push_back(std::move(fact));
-  }
+  auto read_facts = [&](const char* section, std::vector<findings::Fact>& into) {
+    for (const auto& f : j.value(section, nlohmann::json::array())) {
+      findings::Fact fact;
+      fact.device = f.at("device").get<std::string>();
+      fact.kind = f.at("kind").get<std::string>();
+      fact.value = f.at("value");
+      fact.key = f.value("key", fact.value.dump());
+      fact.first_seen = time_or(f, "first_seen", now);
+      fact.last_seen = time_or(f, "last_seen", now);
+      into.push_back(std::move(fact));
+    }
+  };
+  read_facts("facts", obs.facts);
+  read_facts("past_lldp", obs.past_lldp);
   for (const auto& h : j.value("health", nlohmann::json::array())) {
     obs.health.push_back({h.at("device").get<std::string>(), h.at("key").get<std::string>(),
                           h.at("value").get<double>(), time_or(h, "updated_at", now)});

@@ -40,6 +40,7 @@ std::vector<std::string> Step(std::map<std::string, FindingRecord>& store,
   for (const auto& [id, r] : store) stored.push_back(r);
   auto result = Reconcile(stored, evaluated, now, rules);
   for (auto& r : result.changed) store[r.finding.Id()] = r;
+  for (const auto& id : result.seen) store[id].last_seen = now;
   std::vector<std::string> events;
   for (const auto& e : result.events) events.push_back(e.finding + " " + e.event);
   return events;
@@ -121,6 +122,41 @@ TEST(FindingsLifecycle, AValidWaiverSurvivesResolveAndReopen) {
   EXPECT_EQ(store["rogue-exit:device:sw1"].state, findings::kResolved);
   Step(store, {Rogue("sw1")}, kT0 + 120);
   EXPECT_EQ(store["rogue-exit:device:sw1"].state, findings::kWaived);
+}
+
+TEST(FindingsLifecycle, AWaiverThatRanOutWhileResolvedIsOnRecordWhenItReopens) {
+  std::map<std::string, FindingRecord> store;
+  Step(store, {Rogue("sw1")}, kT0);
+  std::vector<findings::HistoryEvent> events;
+  ASSERT_FALSE(
+      findings::Waive(store["rogue-exit:device:sw1"], "局长", "law", "2026-11-02", kT0, events));
+  Step(store, {}, kT0 + 60);
+  EXPECT_EQ(Step(store, {Rogue("sw1")}, kT0 + 5 * kDay),
+            (std::vector<std::string>{"rogue-exit:device:sw1 waiver-expired",
+                                      "rogue-exit:device:sw1 reopened"}));
+  EXPECT_EQ(store["rogue-exit:device:sw1"].state, findings::kOpen);
+}
+
+TEST(FindingsLifecycle, OnlyLastSeenMovesForAnUnchangedFinding) {
+  std::map<std::string, FindingRecord> store;
+  Step(store, {Rogue("sw1")}, kT0);
+  auto result = Reconcile({store["rogue-exit:device:sw1"]}, {Rogue("sw1")}, kT0 + 60, kAllRules);
+  EXPECT_TRUE(result.changed.empty());
+  EXPECT_EQ(result.seen, std::vector<std::string>{"rogue-exit:device:sw1"});
+  Finding more = Rogue("sw1");
+  more.evidence.push_back({"snmp", "sw1", "ipAddressTable", "192.0.2.9/30", "public", kT0});
+  result = Reconcile({store["rogue-exit:device:sw1"]}, {more}, kT0 + 60, kAllRules);
+  ASSERT_EQ(result.changed.size(), 1u) << "new evidence is written";
+  EXPECT_EQ(result.changed[0].finding.evidence.size(), 2u);
+}
+
+TEST(FindingsLifecycle, DatesMustBeDaysOfTheCalendar) {
+  EXPECT_EQ(findings::DateToUnix("2026-11-01"), kT0);
+  EXPECT_TRUE(findings::DateToUnix("2024-02-29"));
+  for (const char* bad : {"2026-02-29", "2026-02-30", "2099-13-45", "2026-00-10", "2026-04-31",
+                          "2026-1-01", "2026/11/01", ""}) {
+    EXPECT_FALSE(findings::DateToUnix(bad)) << bad;
+  }
 }
 
 // ---- the store ----------------------------------------------------------------------------

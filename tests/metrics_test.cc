@@ -491,6 +491,7 @@ TEST(Metrics, ExactlyTheContractFamiliesWithHelpAndType) {
       {"trinet_rooms_overdue", "gauge"},
       {"trinet_unit_admin_missing", "gauge"},
       {"trinet_findings_last_evaluation_timestamp_seconds", "gauge"},
+      {"trinet_findings_evaluation_duration_seconds", "gauge"},
   };
   for (const auto& [name, type] : findings) {
     expected_with.emplace(name, type);
@@ -927,7 +928,8 @@ TEST(Metrics, NoFindingsFamiliesBeforeTheFirstEvaluation) {
   const Exposition e = Parse(Render(MakeSnapshot(), FindingsSnapshot{}));
   for (const char* name :
        {"trinet_findings", "trinet_finding_open", "trinet_rooms", "trinet_rooms_overdue",
-        "trinet_unit_admin_missing", "trinet_findings_last_evaluation_timestamp_seconds"}) {
+        "trinet_unit_admin_missing", "trinet_findings_last_evaluation_timestamp_seconds",
+        "trinet_findings_evaluation_duration_seconds"}) {
     EXPECT_FALSE(e.Names().contains(name)) << name;
     EXPECT_FALSE(e.type.contains(name)) << name;
   }

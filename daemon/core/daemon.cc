@@ -248,7 +248,9 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
     for (const char* sev : {findings::kCritical, findings::kMajor, findings::kMinor}) {
       if (by_severity[sev]) std::cout << ", " << by_severity[sev] << " " << sev;
     }
-    std::cout << " (trinetctl findings)\n";
+    std::cout.precision(3);
+    std::cout << " (evaluated in " << snapshots.GetFindings()->evaluation_duration_seconds
+              << " s; trinetctl findings)\n";
     std::cout << "  stored in " << config.db.string() << "\n";
     return writer.batches_failed() ? 3 : 0;
   }

@@ -1,5 +1,6 @@
 #include "core/findings_eval.h"
 
+#include <chrono>
 #include <map>
 
 #include "core/log.h"
@@ -44,6 +45,7 @@ void FindingsEvaluator::operator()(sql::Database& db, const CycleEnd& end) {
   std::map<std::string, std::string> previous;  // id -> state
   for (const auto& f : before->findings) previous[f.id] = f.state;
 
+  const auto started = std::chrono::steady_clock::now();
   const auto records = EvaluateFindings(db, *end.reg, end.at, options_);
   size_t open = 0, critical = 0;
   for (const auto& r : records) {
@@ -66,8 +68,10 @@ void FindingsEvaluator::operator()(sql::Database& db, const CycleEnd& end) {
   }
   log::Debug("findings evaluated: " + std::to_string(open) + " not resolved, " +
              std::to_string(critical) + " critical");
-  snapshots_.PublishFindings(
-      std::make_shared<const FindingsSnapshot>(BuildFindingsSnapshot(*end.reg, records, end.at)));
+  auto snapshot = BuildFindingsSnapshot(*end.reg, records, end.at);
+  snapshot.evaluation_duration_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  snapshots_.PublishFindings(std::make_shared<const FindingsSnapshot>(std::move(snapshot)));
 }
 
 }  // namespace trinet

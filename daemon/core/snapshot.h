@@ -100,8 +100,9 @@ struct FindingSnapshot {
 /// The findings after the latest evaluation and the consolidation progress (M2 art. 15),
 /// published by the writer thread after it evaluated the rules.
 struct FindingsSnapshot {
-  double evaluated_at_seconds = 0;        ///< Unix time of the evaluation; 0: none yet
-  std::vector<FindingSnapshot> findings;  ///< every stored finding, resolved ones too
+  double evaluated_at_seconds = 0;         ///< Unix time of the evaluation; 0: none yet
+  double evaluation_duration_seconds = 0;  ///< how long it took
+  std::vector<FindingSnapshot> findings;   ///< every stored finding, resolved ones too
   /// Registered rooms by (platform, kind, status).
   std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> rooms;
   /// Department rooms past consolidate_by that are not consolidated, decommissioned or

@@ -37,26 +37,47 @@ ReconcileResult Reconcile(const std::vector<FindingRecord>& stored,
       event(id, "opened", f.summary);
       continue;
     }
-    FindingRecord r = *it->second;
+    const FindingRecord& before = *it->second;
+    FindingRecord r = before;
     r.finding = f;
     r.last_seen = now;
-    if (r.state == kResolved) {
-      r.resolved_at.reset();
+    // An acknowledgement belongs to one occurrence: it goes when the finding re-opens or
+    // its waiver runs out, so "open" never shows someone as being on it.
+    auto clear_ack = [&r] {
       r.ack_by.reset();
       r.ack_note.reset();
       r.ack_at.reset();
-      const bool waiver_valid = r.waived_until && r.waived_by && [&] {
+    };
+    if (r.state == kResolved) {
+      r.resolved_at.reset();
+      clear_ack();
+      bool waiver_valid = false;
+      if (r.waived_until && r.waived_by) {
         FindingRecord probe = r;
         probe.state = kWaived;
-        return !WaiverExpired(probe, now);
-      }();
+        waiver_valid = !WaiverExpired(probe, now);
+        // The waiver ran out while the finding was resolved (it was still valid when it
+        // resolved): say so, as for an open one. One that ran out before is on record.
+        const auto last_day = DateToUnix(*r.waived_until);
+        if (!waiver_valid && last_day && before.resolved_at &&
+            *before.resolved_at < *last_day + 24 * 3600) {
+          event(id, "waiver-expired", "waived until " + r.waived_until.value_or("?"));
+        }
+      }
       r.state = waiver_valid ? kWaived : kOpen;
       event(id, "reopened", f.summary);
     } else if (WaiverExpired(r, now)) {
       r.state = kOpen;
+      clear_ack();
       event(id, "waiver-expired", "waived until " + r.waived_until.value_or("?"));
     }
-    out.changed.push_back(std::move(r));
+    FindingRecord unchanged = before;
+    unchanged.last_seen = now;
+    if (r == unchanged) {
+      out.seen.push_back(id);
+    } else {
+      out.changed.push_back(std::move(r));
+    }
   }
 
   for (const auto& r : stored) {

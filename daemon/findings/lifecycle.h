@@ -51,7 +51,10 @@ struct HistoryEvent {
 };
 
 struct ReconcileResult {
-  std::vector<FindingRecord> changed;  ///< records to write (new or changed)
+  std::vector<FindingRecord> changed;  ///< records to write whole (new, or content/state changed)
+  /// Found again with nothing changed but last_seen (= the evaluation time): the store only
+  /// moves their last_seen, rather than rewrite every finding every cycle.
+  std::vector<std::string> seen;
   std::vector<HistoryEvent> events;
 };
 

@@ -131,6 +131,14 @@ class Graph {
       n.first_seen = std::min(n.first_seen, f->first_seen);
       n.rows.push_back(f);
     }
+    // A neighbour seen earlier on another port (that row no longer current) was there since.
+    for (const Fact& f : ctx.obs().past_lldp) {
+      auto dev = unmatched_.find(f.device);
+      if (dev == unmatched_.end() || !f.value.is_object()) continue;
+      auto n = dev->second.find(NeighbourKey(f));
+      if (n != dev->second.end())
+        n->second.first_seen = std::min(n->second.first_seen, f.first_seen);
+    }
     for (auto& [device, neighbours] : unmatched_) {
       for (auto& [key, n] : neighbours) {
         std::sort(n.rows.begin(), n.rows.end(),

@@ -58,6 +58,9 @@ struct Observations {
   std::vector<InterfaceState> interfaces;
   std::vector<Fact> facts;
   std::vector<HealthReading> health;
+  /// LLDP rows that are no longer current, kept for "when was this neighbour first seen":
+  /// a neighbour that moved to another port was there since its first sighting on the old.
+  std::vector<Fact> past_lldp;
 };
 
 }  // namespace trinet::findings

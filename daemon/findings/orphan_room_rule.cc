@@ -297,8 +297,12 @@ void StillRunning(const RuleContext& ctx, const Room& r, std::vector<Finding>& o
     evidence.push_back(Answers(*d, *s));
     ++running;
   }
-  for (const auto& h : ctx.obs().health) {
-    if (h.key != "ups.output_load_ratio" || h.value <= 0 || !ups_in_room.count(h.device)) continue;
+  // Only this room's UPSes: a scan of every reading per closed room would grow with the
+  // consolidation project times the sensors.
+  for (const std::string& ups : ups_in_room) {
+    const HealthReading* load_reading = ctx.HealthOf(ups, "ups.output_load_ratio");
+    if (load_reading == nullptr || load_reading->value <= 0) continue;
+    const HealthReading& h = *load_reading;
     const Device* d = ctx.FindDevice(h.device);
     char load[32];
     std::snprintf(load, sizeof load, "%.0f%%", h.value * 100);

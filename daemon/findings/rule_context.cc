@@ -32,10 +32,18 @@ std::optional<std::int64_t> DateToUnix(std::string_view date) {
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
     if (!std::isdigit(static_cast<unsigned char>(date[i]))) return std::nullopt;
   }
+  const int year = std::stoi(std::string(date.substr(0, 4)));
+  const int month = std::stoi(std::string(date.substr(5, 2)));
+  const int day = std::stoi(std::string(date.substr(8, 2)));
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month < 1 || month > 12 || day < 1 || day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) {
+    return std::nullopt;  // timegm would roll it over into another day
+  }
   std::tm tm{};
-  tm.tm_year = std::stoi(std::string(date.substr(0, 4))) - 1900;
-  tm.tm_mon = std::stoi(std::string(date.substr(5, 2))) - 1;
-  tm.tm_mday = std::stoi(std::string(date.substr(8, 2)));
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
   return static_cast<std::int64_t>(timegm(&tm));
 }
 
@@ -63,6 +71,7 @@ RuleContext::RuleContext(const Register& reg, const Observations& obs, std::int6
     facts_by_kind_[f.kind].push_back(&f);
   }
   for (const auto& i : obs_.interfaces) interfaces_[i.device].push_back(&i);
+  for (const auto& h : obs_.health) health_.emplace(std::make_pair(h.device, h.key), &h);
   std::string ignored;
   for (const auto& n : reg_.networks) {
     for (const auto& p : n.prefixes) {
@@ -140,6 +149,12 @@ const std::vector<const InterfaceState*>& RuleContext::InterfacesOf(
   static const std::vector<const InterfaceState*> kNone;
   auto it = interfaces_.find(device);
   return it == interfaces_.end() ? kNone : it->second;
+}
+
+const HealthReading* RuleContext::HealthOf(const std::string& device,
+                                           const std::string& key) const {
+  auto it = health_.find({device, key});
+  return it == health_.end() ? nullptr : it->second;
 }
 
 std::optional<std::string> RuleContext::PlanOf(const IpAddress& a) const {

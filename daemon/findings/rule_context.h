@@ -28,7 +28,8 @@ struct RuleOptions {
 /// is not an object. Facts come from devices: a rule must never throw on one.
 std::string StringField(const nlohmann::json& value, const char* key);
 
-/// Unix seconds of 00:00 UTC on a YYYY-MM-DD date; nullopt when malformed.
+/// Unix seconds of 00:00 UTC on a YYYY-MM-DD date; nullopt when malformed or not a day of
+/// the calendar (2026-02-30, 2099-13-01).
 std::optional<std::int64_t> DateToUnix(std::string_view date);
 /// "2026-11-29T21:17:01Z".
 std::string FormatUtc(std::int64_t unix_seconds);
@@ -56,6 +57,8 @@ class RuleContext {
   /// Every current fact of one kind, in device order.
   const std::vector<const Fact*>& FactsOfKind(const std::string& kind) const;
   const std::vector<const InterfaceState*>& InterfacesOf(const std::string& device) const;
+  /// The device's health reading `key` (e.g. ups.output_load_ratio), or nullptr.
+  const HealthReading* HealthOf(const std::string& device, const std::string& key) const;
 
   /// The network whose address plan holds `a`; nullopt when none does.
   std::optional<std::string> PlanOf(const IpAddress& a) const;
@@ -93,6 +96,7 @@ class RuleContext {
   std::map<std::pair<std::string, std::string>, std::vector<const Fact*>> facts_;
   std::map<std::string, std::vector<const Fact*>> facts_by_kind_;
   std::map<std::string, std::vector<const InterfaceState*>> interfaces_;
+  std::map<std::pair<std::string, std::string>, const HealthReading*> health_;
   std::vector<std::pair<Cidr, std::string>> plans_;       ///< prefix, network
   std::vector<std::pair<Cidr, std::string>> sanctioned_;  ///< prefix, network
   std::set<std::string> exit_devices_;

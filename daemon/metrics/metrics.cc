@@ -563,6 +563,13 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(
                      kGauge, 1);
     if (fs.evaluated_at_seconds > 0) evaluated.Add({}, fs.evaluated_at_seconds);
     emit(evaluated);
+
+    Family took("trinet_findings_evaluation_duration_seconds",
+                "How long the last evaluation of the findings rules took (loading the "
+                "observations, the rules, storing the lifecycle), in seconds.",
+                kGauge, 1);
+    if (fs.evaluated_at_seconds > 0) took.Add({}, fs.evaluation_duration_seconds);
+    emit(took);
   }
 
   // ---- the daemon itself -------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -226,17 +227,25 @@ std::optional<std::int64_t> ParseTime(const std::string& text) {
   auto day = findings::DateToUnix(text.substr(0, 10));
   if (!day) return std::nullopt;
   if (text.size() == 10) return day;
-  if (text.size() != 20 || text[10] != 'T' || text[19] != 'Z') return std::nullopt;
-  try {
-    return *day + std::stoi(text.substr(11, 2)) * 3600 + std::stoi(text.substr(14, 2)) * 60 +
-           std::stoi(text.substr(17, 2));
-  } catch (const std::exception&) {
+  if (text.size() != 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
+      text[19] != 'Z') {
     return std::nullopt;
   }
+  for (size_t i : {11, 12, 14, 15, 17, 18}) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
+  }
+  const int h = std::stoi(text.substr(11, 2));
+  const int m = std::stoi(text.substr(14, 2));
+  const int sec = std::stoi(text.substr(17, 2));
+  if (h > 23 || m > 59 || sec > 59) return std::nullopt;
+  return *day + h * 3600 + m * 60 + sec;
 }
 
+// Without --at: evaluates now and stores the result, as trinetd does after a cycle. With
+// --at: shows what the findings would be at that time and writes nothing, so an audit's
+// "what if" can never expire a waiver or move a finding's history.
 int EvaluateNow(const fs::path& db_path, const std::optional<std::string>& at,
-                const findings::RuleOptions& options) {
+                const FindingsFilter& filter, const findings::RuleOptions& options) {
   std::int64_t now = NowSeconds();
   if (at) {
     auto t = ParseTime(*at);
@@ -249,9 +258,22 @@ int EvaluateNow(const fs::path& db_path, const std::optional<std::string>& at,
     sql::ReadTransaction snapshot(db);
     reg = LoadRegister(db);
   }
-  const auto records = EvaluateFindings(db, reg, now, options);
+  const auto records =
+      at ? PreviewFindings(db, reg, now, options) : EvaluateFindings(db, reg, now, options);
   size_t open = 0;
   for (const auto& r : records) open += r.state != findings::kResolved;
+  if (at) {
+    std::vector<findings::FindingRecord> shown;
+    for (const auto& r : records) {
+      if (Matches(r, filter)) shown.push_back(r);
+    }
+    SortForDesk(shown);
+    std::cout << RenderFindingsTable(shown, reg);
+    std::cout << "As of " << findings::FormatUtc(now) << ": " << open
+              << " findings would not be resolved; nothing written (without --at, evaluate "
+                 "stores the result).\n";
+    return kOk;
+  }
   std::cout << "Evaluated " << findings::Rules().size() << " rules at " << findings::FormatUtc(now)
             << ": " << open << " findings not resolved, " << records.size() - open
             << " resolved.\n";
@@ -344,7 +366,9 @@ int Main(int argc, char** argv) {
   findings::RuleOptions rule_options;
   auto* feval = findings_cmd->add_subcommand(
       "evaluate", "Run the rules on the stored observations now, as trinetd does after a cycle");
-  feval->add_option("--at", at, "Evaluate as of this time (YYYY-MM-DD[THH:MM:SSZ]) for audits");
+  feval->add_option("--at", at,
+                    "Show what the findings would be at this time (YYYY-MM-DD[THH:MM:SSZ]) "
+                    "on the stored observations; writes nothing");
   feval->add_option("--stale-after-days", stale_days, "As trinetd's option")
       ->capture_default_str()
       ->check(CLI::Range(0.01, 3650.0));
@@ -385,7 +409,7 @@ int Main(int argc, char** argv) {
         throw InvalidInput("--department-rooms-frozen-since is not YYYY-MM-DD");
       }
       rule_options.stale_after_seconds = static_cast<std::int64_t>(stale_days * 86400);
-      return EvaluateNow(db_path, at, rule_options);
+      return EvaluateNow(db_path, at, filter, rule_options);
     }
     if (findings_cmd->parsed()) return ListFindings(db_path, filter, as_json);
   } catch (const InvalidInput& e) {
