@@ -14,19 +14,7 @@ namespace {
 
 constexpr const char* kRule = "frozen-expansion";
 
-std::string DeviceLabel(const Device& d) { return d.name ? *d.name + " (" + d.id + ")" : d.id; }
-
-std::string RoomLabel(const Room& r) { return r.name + " (" + r.id + ", " + r.platform + ")"; }
-
-std::string Who(const RuleContext& ctx, const Room& r) {
-  const Unit* u = r.unit ? ctx.FindUnit(*r.unit) : nullptr;
-  if (u == nullptr) return "no responsible unit is registered";
-  std::string who = "responsible: " + u->name;
-  if (!u->admin) return who + ", no administrator named";
-  who += ", administrator " + u->admin->name;
-  if (u->admin->phone) who += " " + *u->admin->phone;
-  return who;
-}
+std::string Who(const RuleContext& ctx, const Room& r) { return RoomOwner(ctx, r); }
 
 /// When a room was frozen and why: the earlier of its platform's frozen_since and, for a
 /// department room, the day the measures took effect. Empty when the room is not frozen.

@@ -32,19 +32,6 @@ constexpr const char* kClassifiedNeighbour = "classified-unregistered-neighbour"
 
 // ---- reading fact values without ever throwing ---------------------------------------------
 
-std::optional<std::int64_t> IntField(const json& v, const char* key) {
-  if (!v.is_object()) return std::nullopt;
-  auto it = v.find(key);
-  if (it == v.end()) return std::nullopt;
-  if (it->is_number_unsigned()) {
-    const auto u = it->get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
-    return static_cast<std::int64_t>(u);
-  }
-  if (it->is_number_integer()) return it->get<std::int64_t>();
-  return std::nullopt;
-}
-
 std::string Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);

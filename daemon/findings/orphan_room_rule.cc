@@ -15,20 +15,7 @@ constexpr const char* kRule = "orphan-room";
 
 bool Closed(const Room& r) { return r.status == "consolidated" || r.status == "decommissioned"; }
 
-std::string DeviceLabel(const Device& d) { return d.name ? *d.name + " (" + d.id + ")" : d.id; }
-
-std::string RoomLabel(const Room& r) { return r.name + " (" + r.id + ", " + r.platform + ")"; }
-
-/// Who answers for a room: its unit and the unit's administrator.
-std::string Who(const RuleContext& ctx, const Room& r) {
-  const Unit* u = r.unit ? ctx.FindUnit(*r.unit) : nullptr;
-  if (u == nullptr) return "no responsible unit is registered";
-  std::string who = "responsible: " + u->name;
-  if (!u->admin) return who + ", no administrator named";
-  who += ", administrator " + u->admin->name;
-  if (u->admin->phone) who += " " + *u->admin->phone;
-  return who;
-}
+std::string Who(const RuleContext& ctx, const Room& r) { return RoomOwner(ctx, r); }
 
 std::string Count(std::size_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);

@@ -63,20 +63,6 @@ std::optional<std::int64_t> ParseInt(std::string_view s) {
   return out;
 }
 
-std::optional<std::int64_t> IntField(const json& v, const char* key) {
-  if (!v.is_object()) return std::nullopt;
-  auto it = v.find(key);
-  if (it == v.end()) return std::nullopt;
-  if (it->is_number_unsigned()) {
-    const auto u = it->get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
-    return static_cast<std::int64_t>(u);
-  }
-  if (it->is_number_integer()) return it->get<std::int64_t>();
-  if (it->is_string()) return ParseInt(it->get<std::string>());
-  return std::nullopt;
-}
-
 /// An address as facts hold it, with IPv4-mapped IPv6 (::ffff:a.b.c.d) read as IPv4, so
 /// that a connection an agent reports in that form is judged by its IPv4 address.
 std::optional<IpAddress> Address(std::string_view text) {

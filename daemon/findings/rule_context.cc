@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <climits>
 #include <ctime>
 
 namespace trinet::findings {
@@ -25,6 +27,40 @@ std::string StringField(const nlohmann::json& value, const char* key) {
   if (!value.is_object()) return {};
   auto it = value.find(key);
   return it != value.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::optional<std::int64_t> IntField(const nlohmann::json& value, const char* key) {
+  if (!value.is_object()) return std::nullopt;
+  auto it = value.find(key);
+  if (it == value.end()) return std::nullopt;
+  if (it->is_number_unsigned()) {
+    const auto u = it->get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<std::int64_t>(u);
+  }
+  if (it->is_number_integer()) return it->get<std::int64_t>();
+  if (it->is_string()) {
+    const std::string s = it->get<std::string>();
+    std::int64_t out = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::string DeviceLabel(const Device& d) { return d.name ? *d.name + " (" + d.id + ")" : d.id; }
+
+std::string RoomLabel(const Room& r) { return r.name + " (" + r.id + ", " + r.platform + ")"; }
+
+std::string RoomOwner(const RuleContext& ctx, const Room& r) {
+  const Unit* u = r.unit ? ctx.FindUnit(*r.unit) : nullptr;
+  if (u == nullptr) return "no responsible unit is registered";
+  std::string who = "responsible: " + u->name;
+  if (!u->admin) return who + ", no administrator named";
+  who += ", administrator " + u->admin->name;
+  if (u->admin->phone) who += " " + *u->admin->phone;
+  return who;
 }
 
 std::optional<std::int64_t> DateToUnix(std::string_view date) {

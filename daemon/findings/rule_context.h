@@ -28,11 +28,25 @@ struct RuleOptions {
 /// is not an object. Facts come from devices: a rule must never throw on one.
 std::string StringField(const nlohmann::json& value, const char* key);
 
+/// The integer field `key` of a fact's value (a JSON integer, or a string of digits);
+/// nullopt when absent, of another type or out of range.
+std::optional<std::int64_t> IntField(const nlohmann::json& value, const char* key);
+
 /// Unix seconds of 00:00 UTC on a YYYY-MM-DD date; nullopt when malformed or not a day of
 /// the calendar (2026-02-30, 2099-13-01).
 std::optional<std::int64_t> DateToUnix(std::string_view date);
 /// "2026-11-29T21:17:01Z".
 std::string FormatUtc(std::int64_t unix_seconds);
+
+/// "name (id)" of a device for people, or the id when it has no name.
+std::string DeviceLabel(const Device& d);
+/// "name (id, platform)" of a room.
+std::string RoomLabel(const Room& r);
+
+class RuleContext;
+/// Who answers for a room, for a finding's summary: "responsible: UNIT, administrator NAME
+/// PHONE", or what is missing.
+std::string RoomOwner(const RuleContext& ctx, const Room& r);
 
 class RuleContext {
  public:
