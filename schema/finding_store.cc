@@ -247,7 +247,8 @@ void WriteFindings(sql::Database& db, const std::vector<findings::FindingRecord>
 
 std::vector<findings::FindingRecord> EvaluateFindings(sql::Database& db, const Register& reg,
                                                       std::int64_t now,
-                                                      const findings::RuleOptions& options) {
+                                                      const findings::RuleOptions& options,
+                                                      std::vector<findings::HistoryEvent>* events) {
   sql::Transaction tx(db);
   const auto obs = LoadObservations(db);
   const findings::RuleContext ctx(reg, obs, now, options);
@@ -260,6 +261,7 @@ std::vector<findings::FindingRecord> EvaluateFindings(sql::Database& db, const R
   TouchFindings(db, result.seen, now);
   auto all = LoadFindings(db);
   tx.Commit();
+  if (events) *events = result.events;
   return all;
 }
 

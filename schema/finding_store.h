@@ -40,9 +40,10 @@ std::vector<findings::FindingRecord> PreviewFindings(sql::Database& db, const Re
                                                      const findings::RuleOptions& options);
 
 /// Loads the observations, runs every rule, merges the result into the stored findings and
-/// writes it, all in one transaction. Returns every stored finding afterwards.
-std::vector<findings::FindingRecord> EvaluateFindings(sql::Database& db, const Register& reg,
-                                                      std::int64_t now,
-                                                      const findings::RuleOptions& options);
+/// writes it, all in one transaction. Returns every stored finding afterwards and what
+/// happened to them (opened, resolved, ...), for the log. `events` may be null.
+std::vector<findings::FindingRecord> EvaluateFindings(
+    sql::Database& db, const Register& reg, std::int64_t now, const findings::RuleOptions& options,
+    std::vector<findings::HistoryEvent>* events = nullptr);
 
 }  // namespace trinet

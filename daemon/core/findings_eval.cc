@@ -1,7 +1,6 @@
 #include "core/findings_eval.h"
 
 #include <chrono>
-#include <map>
 
 #include "core/log.h"
 #include "finding_store.h"
@@ -41,30 +40,23 @@ FindingsSnapshot BuildFindingsSnapshot(const Register& reg,
 
 void FindingsEvaluator::operator()(sql::Database& db, const CycleEnd& end) {
   if (!end.reg) return;
-  const auto before = snapshots_.GetFindings();
-  std::map<std::string, std::string> previous;  // id -> state
-  for (const auto& f : before->findings) previous[f.id] = f.state;
-
   const auto started = std::chrono::steady_clock::now();
-  const auto records = EvaluateFindings(db, *end.reg, end.at, options_);
+  std::vector<findings::HistoryEvent> events;
+  const auto records = EvaluateFindings(db, *end.reg, end.at, options_, &events);
+  // The journal tells the duty desk what changed without a query; what did not change
+  // (also after a restart) is not repeated.
+  for (const auto& e : events) {
+    if (e.event == "opened" || e.event == "reopened" || e.event == "waiver-expired") {
+      log::Warning("finding " + e.finding + " " + e.event + ": " + e.note);
+    } else if (e.event == "resolved") {
+      log::Info("finding " + e.finding + " resolved");
+    }
+  }
   size_t open = 0, critical = 0;
   for (const auto& r : records) {
     if (r.state == findings::kResolved) continue;
     open += 1;
     critical += r.finding.severity == findings::kCritical;
-    auto it = previous.find(r.finding.Id());
-    if (it == previous.end() || it->second == findings::kResolved) {
-      // The journal tells the duty desk what is new without a query.
-      log::Warning("finding " + r.finding.Id() + " [" + r.finding.severity +
-                   "]: " + r.finding.summary);
-    }
-  }
-  for (const auto& r : records) {
-    auto it = previous.find(r.finding.Id());
-    if (r.state == findings::kResolved && it != previous.end() &&
-        it->second != findings::kResolved) {
-      log::Info("finding " + r.finding.Id() + " resolved");
-    }
   }
   log::Debug("findings evaluated: " + std::to_string(open) + " not resolved, " +
              std::to_string(critical) + " critical");

@@ -78,7 +78,8 @@ void ObservationWriter::Loop() {
       busy_ = true;
     }
     if (end) {
-      // The hook's failures are its own business (logged there); the writer goes on.
+      // A failed evaluation (a locked database, a bug) is logged and the writer goes on:
+      // observations must keep being written, and the next cycle evaluates again.
       try {
         on_cycle_end_(db_, *end);
       } catch (const std::exception& e) {
