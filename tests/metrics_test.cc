@@ -37,7 +37,8 @@ std::shared_ptr<const Register> MakeRegister() {
   r->networks = {{"external", "Internet-facing", {"203.0.113.0/24"}},
                  {"internal", "Government internal", {"10.0.0.0/8"}}};
   r->platforms = {{"city", "City platform", "city", std::nullopt, std::nullopt}};
-  r->units = {{"it-office", "IT office", "city", std::nullopt}};
+  r->units = {{"it-office", "IT office", "city", std::nullopt},
+              {"tax", "税务局", "city", Admin{"王芳", "+86 29 3300 0001", std::nullopt}}};
   r->rooms = {
       {"dc1", "Central room", "it-office", "city", "central", "active", std::nullopt, std::nullopt},
       {"tax-2f", "Tax bureau 2F", std::nullopt, "city", "department", "consolidating", "2026-12-31",
@@ -437,6 +438,18 @@ TEST(Metrics, PromtoolIsCleanForAnEmptyHolderAndForHostileLabels) {
              {"reason", "auth failed: \xe4\xb8\xad\xe6\x96\x87 \xEF\xBF\xBD\xEF\xBF\xBD"}}));
 }
 
+TEST(Metrics, UnitInfoNamesTheAdministratorForAlerts) {
+  const std::string text = Render(MakeSnapshot());
+  EXPECT_NE(text.find(R"(trinet_unit_info{unit="tax",platform="city",name="税务局",admin="王芳",)"
+                      R"(phone="+86 29 3300 0001",email=""} 1)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(trinet_unit_info{unit="it-office",platform="city",name="IT office",)"
+                      R"(admin="",phone="",email=""} 1)"),
+            std::string::npos)
+      << text;
+}
+
 TEST(Metrics, ExactlyTheContractFamiliesWithHelpAndType) {
   const Exposition e = Parse(Render(MakeSnapshot()));
   const std::map<std::string, std::string> expected = {
@@ -457,6 +470,7 @@ TEST(Metrics, ExactlyTheContractFamiliesWithHelpAndType) {
       {"trinet_egress_speed_bytes", "gauge"},
       {"trinet_room_devices", "gauge"},
       {"trinet_room_devices_up", "gauge"},
+      {"trinet_unit_info", "gauge"},
       {"trinet_ups_on_battery", "gauge"},
       {"trinet_ups_battery_seconds_remaining", "gauge"},
       {"trinet_ups_battery_charge_ratio", "gauge"},

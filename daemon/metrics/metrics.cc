@@ -407,6 +407,26 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(
     emit(up);
   }
 
+  // ---- units and who answers for them --------------------------------------------------------
+  {
+    // Who to call, joinable by `unit` (group_left) onto rooms and findings, so that an alert
+    // can name the administrator and phone without trinetctl (M2 art. 10, 12).
+    Family info("trinet_unit_info",
+                "Always 1: a unit of the register with its name and its system administrator's "
+                "name, phone and email (empty when not registered); M2 art. 10.",
+                kGauge, reg.units.size());
+    for (const Unit& u : reg.units) {
+      info.Add({{"unit", u.id},
+                {"platform", u.platform},
+                {"name", Utf8(u.name)},
+                {"admin", u.admin ? Utf8(u.admin->name) : std::string()},
+                {"phone", u.admin && u.admin->phone ? Utf8(*u.admin->phone) : std::string()},
+                {"email", u.admin && u.admin->email ? Utf8(*u.admin->email) : std::string()}},
+               1);
+    }
+    emit(info);
+  }
+
   // ---- UPS -------------------------------------------------------------------------------
   {
     Family on_battery("trinet_ups_on_battery",
