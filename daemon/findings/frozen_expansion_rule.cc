@@ -48,13 +48,6 @@ std::optional<Freeze> FreezeOf(const RuleContext& ctx, const Room& room) {
   return freeze;
 }
 
-void SortEvidence(Finding& f) {
-  std::stable_sort(f.evidence.begin(), f.evidence.end(), [](const Evidence& a, const Evidence& b) {
-    return std::tie(a.source, a.device, a.table, a.key) <
-           std::tie(b.source, b.device, b.table, b.key);
-  });
-}
-
 }  // namespace
 
 std::vector<Finding> FrozenExpansionRule(const RuleContext& ctx) {

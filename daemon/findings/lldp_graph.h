@@ -31,29 +31,6 @@ inline std::string Text(const nlohmann::json& value, const char* key) {
   return {};
 }
 
-inline std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-/// The registered device an LLDP row names, or nullptr. A value with fields of the wrong type
-/// is matched on what is usable in it instead of throwing.
-inline const Device* Match(const RuleContext& ctx, const nlohmann::json& value) {
-  if (!value.is_object()) return nullptr;
-  bool clean = true;
-  for (const char* key : {"chassis_id", "sys_name"}) {
-    auto it = value.find(key);
-    if (it != value.end() && !it->is_string()) clean = false;
-  }
-  if (clean) return ctx.MatchNeighbour(value);
-  nlohmann::json copy = value;
-  for (const char* key : {"chassis_id", "sys_name"}) {
-    if (copy.contains(key) && !copy[key].is_string()) copy.erase(key);
-  }
-  return ctx.MatchNeighbour(copy);
-}
-
 /// How a neighbour is told apart: its chassis id, else its sysName (lower case); empty when
 /// the row has neither. The same neighbour seen on several local ports of one switch is one
 /// neighbour.
@@ -111,7 +88,7 @@ class Graph {
       const Device* local = ctx.FindDevice(f->device);
       if (local == nullptr || !f->value.is_object()) continue;
       has_lldp_.insert(local->id);
-      const Device* remote = Match(ctx, f->value);
+      const Device* remote = ctx.MatchNeighbour(f->value);
       if (remote != nullptr) {
         // A link between registered devices of one network, either direction. A link to
         // another network is a bridge (network-bridge), never a path.

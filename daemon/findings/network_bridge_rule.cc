@@ -38,11 +38,6 @@ std::string Trim(std::string_view s) {
   return std::string(s);
 }
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 /// A chassis id or serial as one key: MACs as lower-case aa:bb:cc:dd:ee:ff, anything else
 /// as reported (trimmed).
 std::string CanonicalChassis(std::string_view text) {
@@ -78,20 +73,6 @@ bool IsPlaceholder(const std::string& id) {
   }
   return significant.empty() || std::all_of(significant.begin(), significant.end(),
                                             [&](char c) { return c == significant.front(); });
-}
-
-/// The fields MatchNeighbour reads, each only when it has the right type, so that a
-/// malformed fact cannot throw.
-json MatchFields(const json& v) {
-  json out = json::object();
-  if (auto c = StringField(v, "chassis_id"); !c.empty()) out["chassis_id"] = c;
-  if (auto n = StringField(v, "sys_name"); !n.empty()) out["sys_name"] = n;
-  if (v.is_object()) {
-    if (auto it = v.find("management_addresses"); it != v.end() && it->is_array()) {
-      out["management_addresses"] = *it;
-    }
-  }
-  return out;
 }
 
 /// How protected a network is: a finding that joins two networks is placed on the more
@@ -263,7 +244,7 @@ std::vector<Finding> NetworkBridgeRule(const RuleContext& ctx) {
     // LLDP neighbours.
     for (const Fact* f : ctx.FactsOf(d.id, "lldp")) {
       if (!f->value.is_object()) continue;
-      const Device* m = ctx.MatchNeighbour(MatchFields(f->value));
+      const Device* m = ctx.MatchNeighbour(f->value);
       if (m == &d) continue;  // its own advertisement, looped back
       const std::string where = d.id + LocalPort(f->value);
       if (m) {

@@ -60,13 +60,6 @@ std::vector<const Device*> AnsweringDevices(const RuleContext& ctx, const Room& 
   return out;
 }
 
-void SortEvidence(Finding& f) {
-  std::stable_sort(f.evidence.begin(), f.evidence.end(), [](const Evidence& a, const Evidence& b) {
-    return std::tie(a.source, a.device, a.table, a.key) <
-           std::tie(b.source, b.device, b.table, b.key);
-  });
-}
-
 // overdue: a department room past its consolidate_by, still answering.
 void Overdue(const RuleContext& ctx, const Room& r, std::vector<Finding>& out) {
   if (r.kind != "department" || !r.consolidate_by || Closed(r) || r.status == "exempt") return;
@@ -129,7 +122,7 @@ void Island(const RuleContext& ctx, lldp::Graph& graph, const Room& r, std::vect
         for (const Fact* row : ctx.FactsOf(d->id, "lldp")) {
           std::string what =
               DeviceLabel(*d) + " " + lldp::LocalPort(*row) + " sees " + lldp::NeighbourLabel(*row);
-          if (const Device* m = lldp::Match(ctx, row->value)) {
+          if (const Device* m = ctx.MatchNeighbour(row->value)) {
             if (m->network != d->network) {
               what += ", registered device " + m->id + " of the " + m->network +
                       " network: a bridge, not a path";

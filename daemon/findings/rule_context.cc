@@ -5,15 +5,10 @@
 #include <charconv>
 #include <climits>
 #include <ctime>
+#include <tuple>
 
 namespace trinet::findings {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 template <typename Map, typename Key>
 auto Find(const Map& m, const Key& k) -> typename Map::mapped_type {
@@ -47,6 +42,19 @@ std::optional<std::int64_t> IntField(const nlohmann::json& value, const char* ke
     return out;
   }
   return std::nullopt;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+void SortEvidence(Finding& f) {
+  std::stable_sort(f.evidence.begin(), f.evidence.end(), [](const Evidence& a, const Evidence& b) {
+    return std::tie(a.source, a.device, a.table, a.key) <
+           std::tie(b.source, b.device, b.table, b.key);
+  });
 }
 
 std::string DeviceLabel(const Device& d) { return d.name ? *d.name + " (" + d.id + ")" : d.id; }

@@ -38,6 +38,12 @@ std::optional<std::int64_t> DateToUnix(std::string_view date);
 /// "2026-11-29T21:17:01Z".
 std::string FormatUtc(std::int64_t unix_seconds);
 
+/// ASCII lower case (chassis ids, sysNames).
+std::string Lower(std::string_view s);
+
+/// Evidence in a stable order: source, device, table, key.
+void SortEvidence(Finding& f);
+
 /// "name (id)" of a device for people, or the id when it has no name.
 std::string DeviceLabel(const Device& d);
 /// "name (id, platform)" of a room.

@@ -43,9 +43,7 @@ std::vector<Finding> UnregisteredDeviceRule(const RuleContext& ctx) {
            lldp::LocalPort(*row) + " sees " + n.label + ", which matches no registered device",
            row->last_seen});
     }
-    std::sort(f.evidence.begin(), f.evidence.end(), [](const Evidence& a, const Evidence& b) {
-      return std::tie(a.table, a.key) < std::tie(b.table, b.key);
-    });
+    SortEvidence(f);
     out.push_back(std::move(f));
   }
   return out;
