@@ -88,22 +88,21 @@ int Apply(const fs::path& db_path, const fs::path& file, bool dry_run) {
   return kOk;
 }
 
+void CheckPlatform(const Register& reg, const std::string& platform) {
+  std::vector<std::string> ids;
+  for (const auto& p : reg.platforms) {
+    if (p.id == platform) return;
+    ids.push_back(p.id);
+  }
+  std::string msg = "no platform '" + platform + "' in the register";
+  if (auto near = NearestName(platform, ids)) msg += "; did you mean '" + *near + "'?";
+  throw InvalidInput(msg);
+}
+
 int Show(const fs::path& db_path, const std::optional<std::string>& platform) {
   auto db = OpenDatabase(db_path);
   Register reg = LoadRegister(db);
-  if (platform) {
-    bool known = false;
-    std::vector<std::string> ids;
-    for (const auto& p : reg.platforms) {
-      known = known || p.id == *platform;
-      ids.push_back(p.id);
-    }
-    if (!known) {
-      std::string msg = "no platform '" + *platform + "' in the register";
-      if (auto near = NearestName(*platform, ids)) msg += "; did you mean '" + *near + "'?";
-      throw InvalidInput(msg);
-    }
-  }
+  if (platform) CheckPlatform(reg, *platform);
   std::cout << RenderInventoryTree(reg, platform);
   return kOk;
 }
@@ -140,17 +139,6 @@ int History(const fs::path& db_path, const std::optional<std::string>& since) {
   }
   std::cout << RenderHistory(history);
   return kOk;
-}
-
-void CheckPlatform(const Register& reg, const std::string& platform) {
-  std::vector<std::string> ids;
-  for (const auto& p : reg.platforms) {
-    if (p.id == platform) return;
-    ids.push_back(p.id);
-  }
-  std::string msg = "no platform '" + platform + "' in the register";
-  if (auto near = NearestName(platform, ids)) msg += "; did you mean '" + *near + "'?";
-  throw InvalidInput(msg);
 }
 
 std::int64_t NowSeconds() {
