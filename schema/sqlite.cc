@@ -105,15 +105,27 @@ Database Database::OpenRaw(const std::filesystem::path& path) {
   // Create the file owner-only before SQLite sees it: it may hold SNMP secrets, and SQLite
   // gives its -wal and -shm files the permissions of the database file.
   // An existing file readable by others (copied, restored from backup) is tightened too.
+  //
+  // Never open() and close() a database file that may already be open in this process:
+  // close() drops every POSIX lock the process holds on the file, including the SHARED lock
+  // of its other SQLite connections. Another process closing its connection then believes
+  // it is the last one, checkpoints and resets the WAL under our feet, and from then on the
+  // two processes write different WALs (lost updates, a corrupt database). So an fd is opened
+  // only to create a file that did not exist (O_EXCL: nobody can have it open), and an
+  // existing file is tightened by path.
   if (path != ":memory:") {
-    int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    } else if (errno != EEXIST) {
       throw Error(SQLITE_CANTOPEN,
                   "cannot open database " + path.string() + ": " + std::strerror(errno));
+    } else {
+      struct stat st {};
+      if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+        ::chmod(path.c_str(), st.st_mode & 0700);
+      }
     }
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) ::fchmod(fd, st.st_mode & 0700);
-    ::close(fd);
   }
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);

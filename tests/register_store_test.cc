@@ -46,6 +46,47 @@ TEST(RegisterStore, OpenCreatesOwnerOnlyWalDatabase) {
   EXPECT_EQ(db.UserVersion(), sql::Migrations().back().version);
 }
 
+// Regression: opening a second connection used to open() and close() the database file,
+// which drops every POSIX lock this process holds on it. Another process (trinetctl, the
+// sqlite3 shell) closing its connection then took itself for the last one and reset the WAL
+// while trinetd still wrote to it: each side stopped seeing the other's commits and an
+// acknowledgement was overwritten. Another process must see what we write after it came
+// and went.
+TEST(RegisterStore, ASecondConnectionKeepsTheFirstOnesLocks) {
+  TempDir dir;
+  const auto path = dir / "t.db";
+  auto first = sql::Database::Open(path);
+  auto second = sql::Database::Open(path);
+  first.Exec("CREATE TABLE probe (x INTEGER)");
+  auto other_process = [&](const std::string& sql) {
+    return testing::RunCommand("sqlite3 " + testing::Quote(path) + " " + testing::Quote(sql));
+  };
+  auto before = other_process("SELECT count(*) FROM probe");
+  ASSERT_EQ(before.exit_code, 0) << before.output;
+  EXPECT_EQ(before.output, "0\n");
+  first.Exec("INSERT INTO probe VALUES (1)");
+  second.Exec("INSERT INTO probe VALUES (2)");
+  auto after = other_process("SELECT count(*) FROM probe");
+  ASSERT_EQ(after.exit_code, 0) << after.output;
+  EXPECT_EQ(after.output, "2\n") << "a commit of this process is invisible to another one";
+  auto write = other_process("INSERT INTO probe VALUES (3)");
+  ASSERT_EQ(write.exit_code, 0) << write.output;
+  sql::Statement count(second, "SELECT count(*) FROM probe");
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.Int(0), 3) << "another process's commit is invisible to this one";
+}
+
+TEST(RegisterStore, TightensAnExistingDatabaseReadableByOthers) {
+  TempDir dir;
+  const auto path = dir / "t.db";
+  { auto db = sql::Database::Open(path); }
+  ASSERT_EQ(chmod(path.c_str(), 0644), 0);
+  auto db = sql::Database::Open(path);
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
 TEST(RegisterStore, UpgradesADatabaseMadeByMigrationOne) {
   TempDir dir;
   {
