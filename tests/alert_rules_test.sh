@@ -2,6 +2,7 @@
 # Checks the Prometheus alerting rules and the example Alertmanager configuration (issue 5):
 #   promtool check rules dashboards/alerts/trinet.rules.yml
 #   promtool test rules  dashboards/alerts/trinet.rules.test.yml
+#   promtool check config dashboards/prometheus/prometheus.yml (the sample, with the rules)
 #   amtool check-config  dashboards/alertmanager/alertmanager.yml
 #   amtool config routes test: who receives which alert (the routing tree of the example)
 # Exits non-zero when promtool or amtool is missing or any step fails. The same files run in a
@@ -20,6 +21,7 @@ done
 
 "$PROMTOOL" check rules dashboards/alerts/trinet.rules.yml
 "$PROMTOOL" test rules dashboards/alerts/trinet.rules.test.yml
+"$PROMTOOL" check config dashboards/prometheus/prometheus.yml
 
 am=dashboards/alertmanager/alertmanager.yml
 "$AMTOOL" check-config "$am"
