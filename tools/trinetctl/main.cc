@@ -1,13 +1,16 @@
 // trinetctl: the register (台账) and, later, findings and audits, from a terminal.
 // Exit codes: 0 ok, 1 invalid input, 2 usage, 3 runtime failure.
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -15,6 +18,7 @@
 #include <sstream>
 #include <string>
 
+#include "audit_report.h"
 #include "finding_store.h"
 #include "findings/rules.h"
 #include "findings_report.h"
@@ -268,6 +272,102 @@ int EvaluateNow(const fs::path& db_path, const std::optional<std::string>& at,
   return kOk;
 }
 
+// A file descriptor closed when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  // Closes now, so that a failing close (a full disk on NFS) is seen before the rename.
+  bool Close() {
+    const int fd = fd_;
+    fd_ = -1;
+    return ::close(fd) == 0;
+  }
+
+ private:
+  int fd_;
+};
+
+// Writes `content` to a new file beside `path` and renames it over `path` once all of it is
+// on disk: a reader never sees half a report, and a failure (full disk, killed process)
+// leaves whatever was at `path` before. The temporary file is removed on every error.
+void WriteFileAtomically(const fs::path& path, const std::string& content) {
+  if (fs::is_directory(path)) throw InvalidInput("--out " + path.string() + " is a folder");
+  auto fail = [&](const std::string& what, int error) {
+    throw std::runtime_error("cannot " + what + ": " + std::strerror(error));
+  };
+  fs::path temp;
+  int fd = -1;
+  for (int attempt = 0; fd < 0 && attempt < 100; ++attempt) {
+    temp = path;
+    temp += ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(attempt);
+    // Mode 0666 less the umask, as the report would get from a shell redirection.
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) fail("create " + temp.string(), errno);
+  }
+  if (fd < 0) fail("create a temporary file beside " + path.string(), EEXIST);
+  Fd file(fd);
+  struct RemoveUnlessRenamed {
+    const fs::path& temp;
+    bool renamed = false;
+    ~RemoveUnlessRenamed() {
+      if (!renamed) ::unlink(temp.c_str());
+    }
+  } guard{temp};
+  for (size_t done = 0; done < content.size();) {
+    const ssize_t n = ::write(file.get(), content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("write " + temp.string(), errno);
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(file.get()) != 0) fail("write " + temp.string(), errno);
+  if (!file.Close()) fail("write " + temp.string(), errno);
+  if (::rename(temp.c_str(), path.c_str()) != 0) fail("rename to " + path.string(), errno);
+  guard.renamed = true;
+}
+
+struct AuditFlags {
+  std::string format;
+  std::string lang = "zh";
+  std::optional<std::string> platform, since, until;
+  std::optional<fs::path> out;
+};
+
+// The consolidation office's report (docs/audit.md). Every flag is checked before the
+// database is read, and the report is rendered whole before anything is written.
+int Audit(const fs::path& db_path, const AuditFlags& flags) {
+  AuditParams params;
+  params.now = NowSeconds();
+  params.platform = flags.platform;
+  if (auto error = ResolveAuditPeriod(flags.since, flags.until, params)) throw InvalidInput(*error);
+  // An audit of a mistyped path must not create an empty database and report nothing.
+  if (!fs::exists(db_path)) {
+    throw InvalidInput("no database at " + db_path.string() +
+                       " (give --db or $TRINET_DB; trinetctl inventory apply creates it)");
+  }
+  params.database = fs::absolute(db_path).lexically_normal().string();
+  auto db = OpenDatabase(db_path);
+  if (flags.platform) CheckPlatform(LoadRegister(db), *flags.platform);
+  const AuditData data = LoadAuditData(db, params);
+  const AuditRenderOptions options{flags.lang};
+  const std::string report = flags.format == "html"  ? RenderAuditHtml(data, options)
+                             : flags.format == "csv" ? RenderAuditCsv(data, options)
+                                                     : RenderAuditMarkdown(data, options);
+  if (!flags.out) {
+    std::cout << report << std::flush;
+    if (!std::cout) throw std::runtime_error("cannot write the report to standard output");
+    return kOk;
+  }
+  WriteFileAtomically(*flags.out, report);
+  std::cerr << "wrote " << flags.out->string() << "\n";
+  return kOk;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{
       "trinetctl: the register (台账) of platforms, units, machine rooms, devices and sanctioned "
@@ -365,6 +465,26 @@ int Main(int argc, char** argv) {
                    "As trinetd's option")
       ->capture_default_str();
 
+  AuditFlags audit_flags;
+  auto* audit = app.add_subcommand(
+      "audit",
+      "The consolidation office's report for the yearly assessment (M2 art. 15): progress per "
+      "platform and unit, rogue exits and bridges with evidence, orphan rooms, waivers and "
+      "register changes of a period (docs/audit.md)");
+  audit->add_option("--format", audit_flags.format, "html (one self-contained page), csv or md")
+      ->required()
+      ->check(CLI::IsMember({"html", "csv", "md"}));
+  audit->add_option("--platform", audit_flags.platform, "Only this platform (id)");
+  audit->add_option("--lang", audit_flags.lang, "Labels of html and md: zh or en")
+      ->check(CLI::IsMember({"zh", "en"}))
+      ->capture_default_str();
+  audit->add_option("--out", audit_flags.out,
+                    "Write to FILE (atomically: complete or not at all); default standard output");
+  audit->add_option("--since", audit_flags.since,
+                    "First day of the period, YYYY-MM-DD (default: a year before --until)");
+  audit->add_option("--until", audit_flags.until,
+                    "Last day of the period, YYYY-MM-DD (default: today, UTC)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -400,6 +520,7 @@ int Main(int argc, char** argv) {
       return EvaluateNow(db_path, at, filter, rule_options);
     }
     if (findings_cmd->parsed()) return ListFindings(db_path, filter, as_json);
+    if (audit->parsed()) return Audit(db_path, audit_flags);
   } catch (const InvalidInput& e) {
     std::cerr << "trinetctl: " << e.what() << "\n";
     return kInvalidInput;
