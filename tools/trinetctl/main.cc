@@ -1,4 +1,4 @@
-// trinetctl: the register (台账) and, later, findings and audits, from a terminal.
+// trinetctl: the register (台账), the findings and the audit report, from a terminal.
 // Exit codes: 0 ok, 1 invalid input, 2 usage, 3 runtime failure.
 
 #include <fcntl.h>
