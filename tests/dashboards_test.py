@@ -48,14 +48,13 @@ MIN_SCHEMA = 36  # Grafana 9.4+; the generator writes 39 (Grafana 10.x/11.x)
 # The variables each dashboard must have, beyond `datasource`.
 REQUIRED_VARIABLES = {
     "trinet-networks": ["network", "platform", "room"],
-    "trinet-exits": ["network", "platform", "egress", "exit_device"],
+    "trinet-exits": ["network", "platform", "egress"],
     "trinet-rooms": ["network", "platform", "room"],
     "trinet-device": ["network", "platform", "room", "device"],
 }
 # Chaining: each variable's query must refer to these.
 CHAINED = {"platform": ["network"], "room": ["network", "platform"],
-           "device": ["network", "platform", "room"], "egress": ["network", "platform"],
-           "exit_device": ["network", "platform"]}
+           "device": ["network", "platform", "room"], "egress": ["network", "platform"]}
 
 # Grafana's built-in variables, as substituted here. The live Prometheus scrapes every 2 s and
 # trinetd polls every 5 s, so 30 s holds several polls.
@@ -67,7 +66,7 @@ URL_BUILTINS = {"__url_time_range", "__value", "__data", "__field", "__series",
 
 # One value per variable for the second parse pass (the live run resolves its own).
 SPECIFIC = {"network": "external", "platform": "xianyang", "room": "xy-dc",
-            "egress": "xianyang-exit", "exit_device": ["xy-ext-fw1", "xp-ext-fw1"],
+            "egress": "xianyang-exit",
             "device": "xy-ext-fw1"}
 # Live choices for single-valued variables (the others are All).
 LIVE_DEVICE = "xy-ext-fw1"  # the city's unified exit firewall (docs/lab.md)

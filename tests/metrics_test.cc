@@ -468,6 +468,7 @@ TEST(Metrics, ExactlyTheContractFamiliesWithHelpAndType) {
       {"trinet_egress_receive_bytes_total", "counter"},
       {"trinet_egress_transmit_bytes_total", "counter"},
       {"trinet_egress_speed_bytes", "gauge"},
+      {"trinet_egress_info", "gauge"},
       {"trinet_room_devices", "gauge"},
       {"trinet_room_devices_up", "gauge"},
       {"trinet_unit_info", "gauge"},
@@ -651,6 +652,18 @@ TEST(Metrics, EgressMatchesByIfNameThenIfDescr) {
   EXPECT_FALSE(e.Has("trinet_egress_speed_bytes", Exit("exit-missing")));
   // Interface up but the device did not answer.
   EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-device-down")), 0);
+
+  // trinet_egress_info names the device and the interface's ifname label, for joins with
+  // the trinet_interface_* families; empty while the interface is not found.
+  auto info = [](const std::string& egress, const std::string& device, const std::string& ifname) {
+    return With(With(Exit(egress), "device", device), "ifname", ifname);
+  };
+  EXPECT_EQ(e.Value("trinet_egress_info", info("exit-name", "fw-ext", "ge-0/0/0")), 1);
+  EXPECT_EQ(e.Value("trinet_egress_info", info("exit-descr", "fw-ext", "ge-0/0/1")), 1);
+  EXPECT_EQ(e.Value("trinet_egress_info", info("exit-missing", "fw-ext", "")), 1);
+  EXPECT_EQ(e.Value("trinet_egress_info", info("exit-device-down", "acc-9", "Gi0/1")), 1);
+  EXPECT_TRUE(e.Has("trinet_interface_errors_total",
+                    With(If("fw-ext", "ge-0/0/0", "external"), "direction", "receive")));
 }
 
 TEST(Metrics, EgressOfAnUnpolledDeviceIsDown) {

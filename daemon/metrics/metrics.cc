@@ -366,6 +366,10 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(
     Family speed("trinet_egress_speed_bytes",
                  "Nominal speed of the exit interface, in bytes per second (bits per second / 8).",
                  kGauge, n);
+    Family info("trinet_egress_info",
+                "Always 1: the device and interface (its ifname label in the trinet_interface_* "
+                "families, empty while not found) of each sanctioned Internet exit, for joins.",
+                kGauge, n);
     for (const auto& e : reg.egress) {
       if (!s.Watches(e.network)) continue;
       const DeviceSnapshot* d = nullptr;
@@ -374,6 +378,18 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(
       }
       const InterfaceSnapshot* i = d ? FindEgressInterface(*d, e.interface) : nullptr;
       const Labels labels{{"egress", e.id}, {"network", e.network}, {"platform", e.platform}};
+      std::string ifname;
+      if (i) {
+        // The same label the interface families give it (a repeated name gets #ifIndex).
+        const auto names = InterfaceLabels(d->interfaces);
+        ifname = names[static_cast<std::size_t>(i - d->interfaces.data())];
+      }
+      info.Add({{"egress", e.id},
+                {"device", e.device},
+                {"ifname", ifname},
+                {"network", e.network},
+                {"platform", e.platform}},
+               1);
       up.Add(labels, Bool(d && d->up && i && i->oper_up == true));
       if (!i) continue;
       if (i->receive_bytes) rx.Add(labels, Num(*i->receive_bytes));
@@ -384,6 +400,7 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(
     emit(rx);
     emit(tx);
     emit(speed);
+    emit(info);
   }
 
   // ---- rooms -----------------------------------------------------------------------------
