@@ -187,33 +187,6 @@ std::optional<std::string> Metric(const std::string& html, const std::string& me
   return html.substr(open + 1, close - open - 1);
 }
 
-// `s` as the report escapes text for HTML.
-std::string HtmlText(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 size_t Count(const std::string& haystack, const std::string& needle) {
   size_t n = 0;
   for (auto at = haystack.find(needle); at != std::string::npos;
@@ -381,7 +354,9 @@ TEST_F(AuditCli, HtmlNumbersMatchTheDatabase) {
                                 f["state"].get<std::string>() + "\"";
     EXPECT_NE(html.find(article), std::string::npos) << article;
     if (f["admin"]["name"].is_string()) {
-      EXPECT_NE(html.find("data-admin=\"" + HtmlText(f["admin"]["name"]) + "\""), std::string::npos)
+      EXPECT_NE(html.find("data-admin=\"" + AuditHtmlEscape(f["admin"]["name"].get<std::string>()) +
+                          "\""),
+                std::string::npos)
           << f["admin"];
     }
   }

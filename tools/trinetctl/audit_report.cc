@@ -1689,4 +1689,6 @@ std::string RenderAuditMarkdown(const AuditData& d, const AuditRenderOptions& op
   return out;
 }
 
+std::string AuditHtmlEscape(std::string_view s) { return Html(s); }
+
 }  // namespace trinet

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "findings/lifecycle.h"
@@ -137,6 +138,9 @@ struct AuditRenderOptions {
 /// Words of the data (statuses, rules, states, reasons) are keys too; an unknown key is
 /// returned as it is.
 std::string AuditLabel(const std::string& key, const std::string& lang);
+
+/// `s` escaped for HTML text and attribute values alike (& < > " '), invalid UTF-8 replaced.
+std::string AuditHtmlEscape(std::string_view s);
 
 /// One self-contained HTML page (inline CSS and SVG, no script, nothing fetched), printable
 /// on A4. Numbers carry data-metric (with data-platform, data-unit, data-scope="total", …)
