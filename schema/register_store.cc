@@ -58,12 +58,16 @@ void WriteRegister(sql::Database& db, const Register& before, const Register& r)
   // Upserts keep each row's identity, so tables that later refer to devices or rooms keep
   // their history across applies.
   sql::Statement net(db,
-                     "INSERT INTO networks (id, name, prefixes, ord) VALUES (?1, ?2, ?3, ?4) "
+                     "INSERT INTO networks (id, name, prefixes, ord, dns_resolvers, "
+                     "dhcp_servers) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                      "ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
-                     "prefixes = excluded.prefixes, ord = excluded.ord");
+                     "prefixes = excluded.prefixes, ord = excluded.ord, "
+                     "dns_resolvers = excluded.dns_resolvers, "
+                     "dhcp_servers = excluded.dhcp_servers");
   std::int64_t ord = 0;
   for (const auto& n : r.networks) {
-    net.Bind(1, n.id).Bind(2, n.name).Bind(3, ToJson(n.prefixes)).Bind(4, ord++).Run();
+    net.Bind(1, n.id).Bind(2, n.name).Bind(3, ToJson(n.prefixes)).Bind(4, ord++);
+    net.Bind(5, ToJson(n.dns_resolvers)).Bind(6, ToJson(n.dhcp_servers)).Run();
   }
 
   sql::Statement plat(db,
@@ -197,10 +201,12 @@ void ResolveRedacted(const Register& stored, Register& incoming, std::vector<std
 
 Register LoadRegister(sql::Database& db) {
   Register r;
-  r.networks = Select<Network>(db, "SELECT id, name, prefixes FROM networks ORDER BY ord",
-                               [](sql::Statement& s) {
-                                 return Network{s.Text(0), s.Text(1), FromJson(s.Text(2))};
-                               });
+  r.networks = Select<Network>(
+      db, "SELECT id, name, prefixes, dns_resolvers, dhcp_servers FROM networks ORDER BY ord",
+      [](sql::Statement& s) {
+        return Network{s.Text(0), s.Text(1), FromJson(s.Text(2)), FromJson(s.Text(3)),
+                       FromJson(s.Text(4))};
+      });
   r.platforms = Select<Platform>(
       db, "SELECT id, name, level, parent, frozen_since FROM platforms ORDER BY ord",
       [](sql::Statement& s) {

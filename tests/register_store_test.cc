@@ -105,6 +105,81 @@ TEST(RegisterStore, UpgradesADatabaseMadeByMigrationOne) {
   EXPECT_EQ(Count(db, "register_history"), 0);
 }
 
+// Migration 006 adds the networks' DNS resolvers and DHCP servers: a register applied before
+// it keeps everything and gets empty lists (not configured), and applying it again is no change.
+TEST(RegisterStore, UpgradesADatabaseMadeBeforeNetworkServices) {
+  TempDir dir;
+  const std::string text = ReadFile(kExample);
+  Register reg = Parse(text);
+  {
+    auto old = sql::Database::OpenRaw(dir / "t.db");
+    sql::MigrateTo(old, 5);
+    ASSERT_EQ(old.UserVersion(), 5);
+    old.Exec(
+        "INSERT INTO networks (id, name, prefixes, ord) VALUES "
+        "('external', '政务外网', '[\"10.64.0.0/12\"]', 0), "
+        "('internal', '内网', '[\"10.32.0.0/12\"]', 1), "
+        "('classified', '机要保密网', '[\"10.16.0.0/12\"]', 2)");
+  }
+  auto db = sql::Database::Open(dir / "t.db");
+  EXPECT_EQ(db.UserVersion(), sql::Migrations().back().version);
+  Register r = LoadRegister(db);
+  ASSERT_EQ(r.networks.size(), 3u);
+  EXPECT_EQ(r.networks, reg.networks);
+  for (const auto& n : r.networks) {
+    EXPECT_TRUE(n.dns_resolvers.empty()) << n.id;
+    EXPECT_TRUE(n.dhcp_servers.empty()) << n.id;
+  }
+  // The new columns hold JSON arrays and nothing else.
+  EXPECT_THROW(db.Exec("UPDATE networks SET dns_resolvers = 'not json' WHERE id = 'internal'"),
+               sql::Error);
+  EXPECT_THROW(db.Exec("UPDATE networks SET dhcp_servers = NULL WHERE id = 'internal'"),
+               sql::Error);
+}
+
+TEST(RegisterStore, NetworkServicesRoundTripAndAreRecordedInHistory) {
+  TempDir dir;
+  auto db = sql::Database::Open(dir / "t.db");
+  const std::string text = ReadFile(kExample);
+  ASSERT_TRUE(ApplyRegister(db, Parse(text), Request(text)).applied);
+
+  const std::string changed =
+      Replace(text, "    prefixes: [10.32.0.0/12]\n",
+              "    prefixes: [10.32.0.0/12]\n    dns_resolvers: [10.32.0.53, \"2001:DB8::35\"]\n"
+              "    dhcp_servers: [10.32.1.1]\n");
+  Register reg = Parse(changed);
+  auto result = ApplyRegister(db, reg, Request(changed));
+  ASSERT_TRUE(result.applied);
+  EXPECT_EQ(result.changes,
+            (std::vector<FieldChange>{
+                {"changed", "network", "internal", "dns_resolvers", std::nullopt,
+                 "10.32.0.53, 2001:db8::35"},
+                {"changed", "network", "internal", "dhcp_servers", std::nullopt, "10.32.1.1"}}));
+  EXPECT_EQ(LoadRegister(db), reg);
+  EXPECT_EQ(LoadRegister(db).networks.at(1).dns_resolvers,
+            (std::vector<std::string>{"10.32.0.53", "2001:db8::35"}));
+  sql::Statement raw(db, "SELECT dns_resolvers, dhcp_servers FROM networks WHERE id = 'external'");
+  ASSERT_TRUE(raw.Step());
+  EXPECT_EQ(raw.Text(0), "[]");
+  EXPECT_EQ(raw.Text(1), "[]");
+
+  // The export applies back with no change.
+  const std::string exported = EmitRegisterYaml(LoadRegister(db));
+  auto again = ApplyRegister(db, Parse(exported), Request(exported));
+  EXPECT_TRUE(again.errors.empty());
+  EXPECT_TRUE(again.changes.empty());
+
+  // Taking a resolver out is one changed field in the history.
+  const std::string fewer = Replace(changed, "[10.32.0.53, \"2001:DB8::35\"]", "[10.32.0.53]");
+  ASSERT_TRUE(ApplyRegister(db, Parse(fewer), Request(fewer)).applied);
+  std::vector<FieldChange> last;
+  for (const auto& h : LoadHistory(db, std::nullopt)) {
+    if (h.sha256 == Sha256Hex(fewer)) last.push_back(h.change);
+  }
+  EXPECT_EQ(last, (std::vector<FieldChange>{{"changed", "network", "internal", "dns_resolvers",
+                                             "10.32.0.53, 2001:db8::35", "10.32.0.53"}}));
+}
+
 TEST(RegisterStore, RefusesADatabaseFromANewerTrinet) {
   TempDir dir;
   {

@@ -466,6 +466,72 @@ TEST(RegisterValidation, InvalidMac) {
                                             HasSubstr("'00:1b:54:aa:00' is not a MAC address")));
 }
 
+// dns_resolvers and dhcp_servers of a network: single IP addresses, no prefix, no port.
+TEST(RegisterValidation, NetworkServiceGivenAsAPrefix) {
+  const Yaml yaml =
+      Base().Replace("prefixes: [10.32.0.0/12]\n",
+                     "prefixes: [10.32.0.0/12]\n    dns_resolvers: [10.32.0.53/32]\n");
+  auto load = Parse(yaml);
+  ASSERT_THAT(load, IsRefusedWith(1));
+  EXPECT_EQ(At(load.errors[0]), Where(yaml, "10.32.0.53/32"));
+  EXPECT_THAT(load.errors[0].message,
+              AllOf(HasSubstr("network 'internal': dns_resolvers entry '10.32.0.53/32'"),
+                    HasSubstr("give a single address, not a prefix")));
+}
+
+TEST(RegisterValidation, NetworkServiceWithAPort) {
+  const Yaml yaml = Base().Replace("prefixes: [10.64.0.0/12]\n",
+                                   "prefixes: [10.64.0.0/12]\n    dhcp_servers: [10.64.0.1:67]\n");
+  auto load = Parse(yaml);
+  ASSERT_THAT(load, IsRefusedWith(1));
+  EXPECT_EQ(At(load.errors[0]), Where(yaml, "10.64.0.1:67"));
+  EXPECT_THAT(load.errors[0].message,
+              AllOf(HasSubstr("network 'external': dhcp_servers entry '10.64.0.1:67'"),
+                    HasSubstr("without a port")));
+}
+
+TEST(RegisterValidation, NetworkServiceWithAZoneId) {
+  const Yaml yaml =
+      Base().Replace("prefixes: [10.32.0.0/12]\n",
+                     "prefixes: [10.32.0.0/12]\n    dns_resolvers: [\"fe80::53%eth0\"]\n");
+  auto load = Parse(yaml);
+  ASSERT_THAT(load, IsRefusedWith(1));
+  EXPECT_EQ(At(load.errors[0]), Where(yaml, "\"fe80::53%eth0\""));
+  EXPECT_THAT(load.errors[0].message, HasSubstr("zone ids such as %eth0 are not accepted"));
+}
+
+TEST(RegisterValidation, NetworkServiceNotAList) {
+  const Yaml yaml = Base().Replace("prefixes: [10.32.0.0/12]\n",
+                                   "prefixes: [10.32.0.0/12]\n    dns_resolvers: 10.32.0.53\n");
+  auto load = Parse(yaml);
+  ASSERT_THAT(load, IsRefusedWith(1));
+  EXPECT_EQ(At(load.errors[0]), ValueOf(yaml, "dns_resolvers: 10.32.0.53"));
+  EXPECT_THAT(load.errors[0].message,
+              HasSubstr("'dns_resolvers' of network 'internal' must be a list"));
+}
+
+TEST(RegisterValidation, NetworkServiceKeyMisspelt) {
+  const Yaml yaml = Base().Replace("prefixes: [10.32.0.0/12]\n",
+                                   "prefixes: [10.32.0.0/12]\n    dns_resolver: [10.32.0.53]\n");
+  auto load = Parse(yaml);
+  ASSERT_THAT(load, IsRefusedWith(1));
+  EXPECT_EQ(At(load.errors[0]), Where(yaml, "dns_resolver:"));
+  EXPECT_THAT(load.errors[0].message, HasSubstr("did you mean 'dns_resolvers'?"));
+}
+
+TEST(RegisterValidation, NetworkServiceDuplicateAfterNormalisation) {
+  const Yaml yaml =
+      Base().Replace("prefixes: [10.32.0.0/12]\n",
+                     "prefixes: [10.32.0.0/12]\n    dhcp_servers:\n      - \"fd00::1:67\"\n"
+                     "      - \"FD00:0::1:67\"\n");
+  auto load = Parse(yaml);
+  ASSERT_THAT(load, IsRefusedWith(1));
+  EXPECT_EQ(At(load.errors[0]), Where(yaml, "\"FD00:0::1:67\""));
+  EXPECT_THAT(load.errors[0].message,
+              HasSubstr("network 'internal': dhcp_servers lists fd00::1:67 twice (first at line " +
+                        std::to_string(Where(yaml, "\"fd00::1:67\"").line) + ")"));
+}
+
 TEST(RegisterValidation, OverlappingNetworkPrefixes) {
   const Yaml yaml = Base().Replace("10.32.0.0/12", "10.72.0.0/16");
   auto load = Parse(yaml);

@@ -1,6 +1,9 @@
 // trinetctl end to end: the built binary, a real database file, the example register.
 #include <gtest/gtest.h>
 
+#include <sstream>
+#include <string>
+
 #include "test_util.h"
 
 namespace trinet {
@@ -146,6 +149,56 @@ TEST_F(Trinetctl, CsvExportHasBomAndOneFilePerEntity) {
   EXPECT_NE(creds.find("lab-v2c,2c,<redacted>,"), std::string::npos) << creds;
   EXPECT_EQ(creds.find("public"), std::string::npos);
   EXPECT_EQ(creds.find("auctoritas"), std::string::npos);
+}
+
+TEST_F(Trinetctl, NetworkServicesExportHistoryAndCsv) {
+  ASSERT_EQ(Ctl("inventory apply " + Quote(kExample)).exit_code, 0);
+  WriteFile(dir_ / "services.yaml", Replace(ReadFile(kExample), "    prefixes: [10.32.0.0/12]\n",
+                                            "    prefixes: [10.32.0.0/12]\n"
+                                            "    dns_resolvers: [10.32.0.53, \"2001:DB8:0::35\"]\n"
+                                            "    dhcp_servers: [10.32.1.1]\n"));
+  auto apply = Ctl("inventory apply " + Quote(dir_ / "services.yaml"));
+  ASSERT_EQ(apply.exit_code, 0) << apply.output;
+  EXPECT_NE(apply.output.find("~ network internal\n"
+                              "    dns_resolvers: (unset) → 10.32.0.53, 2001:db8::35\n"
+                              "    dhcp_servers: (unset) → 10.32.1.1\n"),
+            std::string::npos)
+      << apply.output;
+
+  auto history = Ctl("inventory history");
+  EXPECT_EQ(history.exit_code, 0);
+  bool resolvers = false, dhcp = false;
+  std::istringstream lines(history.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("network") == std::string::npos || line.find("internal") == std::string::npos) {
+      continue;
+    }
+    resolvers = resolvers || (line.find("dns_resolvers") != std::string::npos &&
+                              line.find("10.32.0.53, 2001:db8::35") != std::string::npos);
+    dhcp = dhcp || (line.find("dhcp_servers") != std::string::npos &&
+                    line.find("10.32.1.1") != std::string::npos);
+  }
+  EXPECT_TRUE(resolvers) << history.output;
+  EXPECT_TRUE(dhcp) << history.output;
+
+  // Export, then apply the export: no change.
+  auto exp = Ctl("inventory export --format yaml --out " + Quote(dir_ / "out"));
+  ASSERT_EQ(exp.exit_code, 0) << exp.output;
+  const std::string yaml = ReadFile(dir_ / "out" / "register.yaml");
+  EXPECT_NE(yaml.find("dns_resolvers: [10.32.0.53, "), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("dhcp_servers: [10.32.1.1]"), std::string::npos) << yaml;
+  auto back = Ctl("inventory apply " + Quote(dir_ / "out" / "register.yaml"));
+  EXPECT_EQ(back.exit_code, 0) << back.output;
+  EXPECT_NE(back.output.find("No changes"), std::string::npos) << back.output;
+
+  ASSERT_EQ(Ctl("inventory export --format csv --out " + Quote(dir_ / "csv")).exit_code, 0);
+  const std::string networks = ReadFile(dir_ / "csv" / "networks.csv");
+  EXPECT_NE(networks.find("id,name,prefixes,dns_resolvers,dhcp_servers\r\n"), std::string::npos)
+      << networks;
+  EXPECT_NE(networks.find("internal,内网,10.32.0.0/12,\"10.32.0.53, 2001:db8::35\",10.32.1.1\r\n"),
+            std::string::npos)
+      << networks;
+  EXPECT_NE(networks.find("external,政务外网,10.64.0.0/12,,\r\n"), std::string::npos) << networks;
 }
 
 TEST_F(Trinetctl, DatabaseFromEnvironmentAndRuntimeFailure) {

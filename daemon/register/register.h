@@ -19,6 +19,14 @@ struct Network {
   std::string id;  ///< external | internal | classified
   std::string name;
   std::vector<std::string> prefixes;  ///< address plan, CIDR, normalised
+  // The two lists below are optional; their `{}` initialisers let `Network{id, name,
+  // prefixes}` leave them out without -Wmissing-field-initializers.
+  /// Sanctioned DNS resolvers, IP addresses in canonical text; empty: not configured, so
+  /// the capture rules do not judge DNS on this network (M1 art. 8, M2 art. 4).
+  std::vector<std::string> dns_resolvers{};
+  /// Registered DHCP servers or relays, IP addresses in canonical text; empty: not
+  /// configured, so the capture rules do not judge DHCP offers on this network.
+  std::vector<std::string> dhcp_servers{};
 
   bool operator==(const Network&) const = default;
 };

@@ -34,6 +34,8 @@ Record ToRecord(const Network& n) {
   return RecordBuilder("network", n.id)
       .Add("name", n.name)
       .Add("prefixes", JoinList(n.prefixes))
+      .Add("dns_resolvers", JoinList(n.dns_resolvers))
+      .Add("dhcp_servers", JoinList(n.dhcp_servers))
       .Take();
 }
 Record ToRecord(const Platform& p) {

@@ -308,7 +308,8 @@ const Parsed<T>* Find(const Section<T>& s, const std::string& id) {
 
 // The keys each entity accepts; anything else is reported as unknown.
 const std::vector<std::string>& FieldsOf(const Network*) {
-  static const std::vector<std::string> k = {"id", "name", "prefixes"};
+  static const std::vector<std::string> k = {"id", "name", "prefixes", "dns_resolvers",
+                                             "dhcp_servers"};
   return k;
 }
 const std::vector<std::string>& FieldsOf(const Platform*) {
@@ -431,6 +432,41 @@ class Parser {
       } else {
         ctx_.Error(mark, r.what() + ": " + err);
       }
+    }
+    ReadAddressList(r, "dns_resolvers", n.dns_resolvers);
+    ReadAddressList(r, "dhcp_servers", n.dhcp_servers);
+  }
+
+  // An optional list of IP addresses (no prefix, no port), stored in canonical text form
+  // (IPv6 compressed, lower case). An address listed twice, in whatever spelling, is an error.
+  void ReadAddressList(MapReader& r, const std::string& key, std::vector<std::string>& out) {
+    std::map<std::string, int> first_line;
+    for (const auto& [text, mark] : r.List(key, false)) {
+      auto a = ParseIpAddress(text);
+      if (!a) {
+        std::string msg = r.what() + ": " + key + " entry '" + text + "' is not an IP address";
+        if (text.find('/') != std::string::npos) {
+          msg += "; give a single address, not a prefix";
+        } else if (text.find('[') != std::string::npos) {
+          msg += "; write IPv6 without brackets and without a port, quoted: \"2001:db8::53\"";
+        } else if (text.find('%') != std::string::npos) {
+          msg += "; zone ids such as %eth0 are not accepted";
+        } else if (text.find(':') != std::string::npos && text.find('.') != std::string::npos) {
+          msg += "; give the address without a port";
+        } else {
+          msg += " (IPv4 such as 10.64.0.53, or IPv6 such as \"2001:db8::53\")";
+        }
+        ctx_.Error(mark, msg);
+        continue;
+      }
+      const std::string canonical = a->ToString();
+      auto [it, inserted] = first_line.emplace(canonical, mark.line + 1);
+      if (!inserted) {
+        ctx_.Error(mark, r.what() + ": " + key + " lists " + canonical + " twice (first at line " +
+                             std::to_string(it->second) + ")");
+        continue;
+      }
+      out.push_back(canonical);
     }
   }
 
@@ -815,6 +851,9 @@ std::string EmitRegisterYaml(const Register& reg) {
     out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << n.id;
     out << YAML::Key << "name" << YAML::Value << n.name;
     EmitList(out, "prefixes", n.prefixes);
+    // Left out when empty, so that a register without them exports as it was written.
+    if (!n.dns_resolvers.empty()) EmitList(out, "dns_resolvers", n.dns_resolvers);
+    if (!n.dhcp_servers.empty()) EmitList(out, "dhcp_servers", n.dhcp_servers);
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
