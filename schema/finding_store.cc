@@ -1,8 +1,10 @@
 #include "finding_store.h"
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "findings/rules.h"
 
@@ -93,9 +95,46 @@ findings::FindingRecord RecordFrom(const sql::Statement& s) {
   return r;
 }
 
+std::vector<std::string> StringList(const std::string& text) {
+  std::vector<std::string> out;
+  const json a = json::parse(text, nullptr, false);
+  if (!a.is_array()) return out;
+  for (const auto& v : a) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+// The key of a pcap_observations row.
+auto SightingKey(const findings::PcapSighting& s) {
+  return std::tie(s.source, s.kind, s.network, s.outer_vlan, s.inner_vlan, s.suspect_mac,
+                  s.suspect_address);
+}
+
+// Adds `extra` to `into` as RecordPcapObservations would store it.
+void AddSightings(std::vector<findings::PcapSighting>& into,
+                  const std::vector<findings::PcapSighting>& extra) {
+  for (const auto& e : extra) {
+    auto it = std::find_if(into.begin(), into.end(), [&](const findings::PcapSighting& s) {
+      return SightingKey(s) == SightingKey(e);
+    });
+    if (it == into.end()) {
+      into.push_back(e);
+      continue;
+    }
+    it->packets += e.packets;
+    it->bytes += e.bytes;
+    it->flows += e.flows;
+    it->first_seen_us = std::min(it->first_seen_us, e.first_seen_us);
+    it->last_seen_us = std::max(it->last_seen_us, e.last_seen_us);
+    if (it->dns_names.empty()) it->dns_names = e.dns_names;
+    it->recorded_at = std::max(it->recorded_at, e.recorded_at);
+  }
+}
+
 }  // namespace
 
-findings::Observations LoadObservations(sql::Database& db) {
+findings::Observations LoadObservations(sql::Database& db, std::optional<std::int64_t> pcap_since) {
   findings::Observations obs;
   {
     sql::Statement s(db,
@@ -193,6 +232,40 @@ findings::Observations LoadObservations(sql::Database& db) {
     sql::Statement s(db, "SELECT device, key, value, updated_at FROM health ORDER BY device, key");
     while (s.Step()) obs.health.push_back({s.Text(0), s.Text(1), s.Real(2), s.Int(3)});
   }
+  {
+    sql::Statement s(db,
+                     "SELECT kind, network, source, outer_vlan, inner_vlan, suspect_mac, "
+                     "suspect_address, src_mac, dst_mac, src, dst, dns_names, routers, "
+                     "dns_servers, first_seen_us, last_seen_us, packets, bytes, flows, "
+                     "recorded_at FROM pcap_observations WHERE ?1 IS NULL OR recorded_at >= ?1 "
+                     "ORDER BY kind, network, suspect_mac, suspect_address, source, outer_vlan, "
+                     "inner_vlan");
+    s.Bind(1, pcap_since);
+    while (s.Step()) {
+      findings::PcapSighting p;
+      p.kind = s.Text(0);
+      p.network = s.Text(1);
+      p.source = s.Text(2);
+      p.outer_vlan = static_cast<int>(s.Int(3));
+      p.inner_vlan = static_cast<int>(s.Int(4));
+      p.suspect_mac = s.Text(5);
+      p.suspect_address = s.Text(6);
+      p.src_mac = s.Text(7);
+      p.dst_mac = s.Text(8);
+      p.src = s.Text(9);
+      p.dst = s.Text(10);
+      p.dns_names = StringList(s.Text(11));
+      p.routers = StringList(s.Text(12));
+      p.dns_servers = StringList(s.Text(13));
+      p.first_seen_us = s.Int(14);
+      p.last_seen_us = s.Int(15);
+      p.packets = s.Int(16);
+      p.bytes = s.Int(17);
+      p.flows = s.Int(18);
+      p.recorded_at = s.Int(19);
+      obs.pcap.push_back(std::move(p));
+    }
+  }
   return obs;
 }
 
@@ -250,7 +323,7 @@ std::vector<findings::FindingRecord> EvaluateFindings(sql::Database& db, const R
                                                       const findings::RuleOptions& options,
                                                       std::vector<findings::HistoryEvent>* events) {
   sql::Transaction tx(db);
-  const auto obs = LoadObservations(db);
+  const auto obs = LoadObservations(db, now - options.pcap_evidence_seconds);
   const findings::RuleContext ctx(reg, obs, now, options);
   const auto evaluated = findings::EvaluateRules(ctx);
   std::vector<std::string> rules;
@@ -270,11 +343,12 @@ void TouchFindings(sql::Database& db, const std::vector<std::string>& ids, std::
   for (const auto& id : ids) touch.Bind(1, id).Bind(2, at).Run();
 }
 
-std::vector<findings::FindingRecord> PreviewFindings(sql::Database& db, const Register& reg,
-                                                     std::int64_t now,
-                                                     const findings::RuleOptions& options) {
+std::vector<findings::FindingRecord> PreviewFindings(
+    sql::Database& db, const Register& reg, std::int64_t now, const findings::RuleOptions& options,
+    const std::vector<findings::PcapSighting>& extra_pcap) {
   sql::ReadTransaction snapshot(db);
-  const auto obs = LoadObservations(db);
+  auto obs = LoadObservations(db, now - options.pcap_evidence_seconds);
+  AddSightings(obs.pcap, extra_pcap);
   const findings::RuleContext ctx(reg, obs, now, options);
   std::vector<std::string> rules;
   for (const auto& r : findings::Rules()) rules.emplace_back(r.name);

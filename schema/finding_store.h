@@ -16,10 +16,12 @@
 
 namespace trinet {
 
-/// The observations the rules see: device and interface state, room health, and the facts
-/// that are current (docs/findings.md, "current fact"). Call inside a read transaction for
-/// one consistent view.
-findings::Observations LoadObservations(sql::Database& db);
+/// The observations the rules see: device and interface state, room health, the facts
+/// that are current (docs/findings.md, "current fact") and what captures found
+/// (pcap_observations) recorded at or after `pcap_since` (nullopt: all of it). Call inside a
+/// read transaction for one consistent view.
+findings::Observations LoadObservations(sql::Database& db,
+                                        std::optional<std::int64_t> pcap_since = std::nullopt);
 
 std::vector<findings::FindingRecord> LoadFindings(sql::Database& db);
 std::optional<findings::FindingRecord> LoadFinding(sql::Database& db, const std::string& id);
@@ -34,10 +36,12 @@ void WriteFindings(sql::Database& db, const std::vector<findings::FindingRecord>
 void TouchFindings(sql::Database& db, const std::vector<std::string>& ids, std::int64_t at);
 
 /// What an evaluation at `now` would make of the stored findings, without writing anything
-/// (`trinetctl findings evaluate --at`): every finding as it would then stand.
-std::vector<findings::FindingRecord> PreviewFindings(sql::Database& db, const Register& reg,
-                                                     std::int64_t now,
-                                                     const findings::RuleOptions& options);
+/// (`trinetctl findings evaluate --at`): every finding as it would then stand. `extra_pcap`
+/// are capture sightings not stored (`trinetctl pcap analyze` without --record), added to
+/// the stored ones as recording them would (a row of the same key sums into the stored one).
+std::vector<findings::FindingRecord> PreviewFindings(
+    sql::Database& db, const Register& reg, std::int64_t now, const findings::RuleOptions& options,
+    const std::vector<findings::PcapSighting>& extra_pcap = {});
 
 /// Loads the observations, runs every rule, merges the result into the stored findings and
 /// writes it, all in one transaction. Returns every stored finding afterwards and what

@@ -90,6 +90,35 @@ inline findings::Observations ObservationsFromJson(const nlohmann::json& j, std:
   };
   read_facts("facts", obs.facts);
   read_facts("past_lldp", obs.past_lldp);
+  // Capture sightings: `recorded_at` defaults to now, `first_seen`/`last_seen` (times, as
+  // everywhere here) to an hour before now; VLANs to untagged; counts to 1.
+  auto strings = [](const nlohmann::json& o, const char* key) {
+    return o.value(key, std::vector<std::string>{});
+  };
+  for (const auto& p : j.value("pcap", nlohmann::json::array())) {
+    findings::PcapSighting s;
+    s.kind = p.at("kind").get<std::string>();
+    s.network = p.at("network").get<std::string>();
+    s.source = p.value("source", std::string("file:capture.pcap"));
+    s.outer_vlan = p.value("outer_vlan", -1);
+    s.inner_vlan = p.value("inner_vlan", -1);
+    s.suspect_mac = p.at("suspect_mac").get<std::string>();
+    s.suspect_address = p.at("suspect_address").get<std::string>();
+    s.src_mac = p.value("src_mac", std::string("02:00:00:00:00:01"));
+    s.dst_mac = p.value("dst_mac", s.suspect_mac);
+    s.src = p.value("src", std::string());
+    s.dst = p.value("dst", s.suspect_address);
+    s.dns_names = strings(p, "dns_names");
+    s.routers = strings(p, "routers");
+    s.dns_servers = strings(p, "dns_servers");
+    s.first_seen_us = time_or(p, "first_seen", now - 3600) * 1000000;
+    s.last_seen_us = time_or(p, "last_seen", now - 3600) * 1000000;
+    s.packets = p.value("packets", std::int64_t{1});
+    s.bytes = p.value("bytes", std::int64_t{100});
+    s.flows = p.value("flows", std::int64_t{1});
+    s.recorded_at = time_or(p, "recorded_at", now);
+    obs.pcap.push_back(std::move(s));
+  }
   for (const auto& h : j.value("health", nlohmann::json::array())) {
     obs.health.push_back({h.at("device").get<std::string>(), h.at("key").get<std::string>(),
                           h.at("value").get<double>(), time_or(h, "updated_at", now)});
@@ -128,6 +157,8 @@ inline RuleFixture LoadRuleFixture(const std::filesystem::path& file) {
     fx.options.stale_after_seconds = o.value("stale_after_seconds", fx.options.stale_after_seconds);
     fx.options.department_rooms_frozen_since =
         o.value("department_rooms_frozen_since", fx.options.department_rooms_frozen_since);
+    fx.options.pcap_evidence_seconds =
+        o.value("pcap_evidence_seconds", fx.options.pcap_evidence_seconds);
   }
   fx.obs = ObservationsFromJson(j.value("observations", nlohmann::json::object()), fx.now);
   fx.expect = j.at("expect");

@@ -53,6 +53,29 @@ struct HealthReading {
   std::int64_t updated_at = 0;
 };
 
+/// What a packet capture found (table pcap_observations, docs/pcap.md): one suspect of one
+/// kind on one capture source, network and VLAN, with the summed evidence of its flows.
+/// Plain values, so that the rules need nothing of collectors/pcap.
+struct PcapSighting {
+  std::string kind;     ///< public-traffic | gateway-bypass | foreign-resolver | rogue-dhcp
+  std::string network;  ///< the capture's network: external | internal | classified
+  std::string source;   ///< "file:NAME" or the capture interface
+  int outer_vlan = -1;  ///< -1: untagged
+  int inner_vlan = -1;  ///< -1: no second tag
+  /// public-traffic, gateway-bypass: the gateway MAC; foreign-resolver: the MAC the queries
+  /// went to; rogue-dhcp: the server's MAC. Lower-case aa:bb:cc:dd:ee:ff.
+  std::string suspect_mac;
+  std::string suspect_address;             ///< the public address, the resolver or the DHCP server
+  std::string src_mac, dst_mac, src, dst;  ///< the first flow's, as an example
+  std::vector<std::string> dns_names;      ///< foreign-resolver: query names
+  std::vector<std::string> routers;        ///< rogue-dhcp: option 3 of the first offer
+  std::vector<std::string> dns_servers;    ///< rogue-dhcp: option 6 of the first offer
+  std::int64_t first_seen_us = 0;          ///< capture time, microseconds since the epoch
+  std::int64_t last_seen_us = 0;
+  std::int64_t packets = 0, bytes = 0, flows = 0;
+  std::int64_t recorded_at = 0;  ///< Unix seconds: when it was stored; the window counts from it
+};
+
 struct Observations {
   std::map<std::string, DeviceState> devices;  ///< by register id; absent: never polled
   std::vector<InterfaceState> interfaces;
@@ -61,6 +84,8 @@ struct Observations {
   /// LLDP rows that are no longer current, kept for "when was this neighbour first seen":
   /// a neighbour that moved to another port was there since its first sighting on the old.
   std::vector<Fact> past_lldp;
+  /// What captures found, recorded within the evidence window (RuleOptions).
+  std::vector<PcapSighting> pcap;
 };
 
 }  // namespace trinet::findings

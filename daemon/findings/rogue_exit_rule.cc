@@ -3,13 +3,18 @@
 // Every registered device that is not the device of a sanctioned exit is checked for signs
 // that it reaches the Internet by itself: a default route or a route to a public prefix
 // through a gateway in no address plan, a public address on an interface or in its ARP/ND
-// table, an established TCP connection to a public address. One finding per device, each
-// sign one piece of evidence. See docs/findings.md, "rogue-exit".
+// table, an established TCP connection to a public address. Packet captures (source
+// `pcap`) add the gateways, resolvers and DHCP servers they saw: a suspect MAC that is an
+// interface of a registered device adds to that device's finding, any other MAC is a
+// subject of its own (`mac:aa:bb:cc:dd:ee:ff`). One finding per subject, each sign one piece
+// of evidence. See docs/findings.md, "rogue-exit".
 
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -25,22 +30,47 @@ using nlohmann::json;
 constexpr const char* kRule = "rogue-exit";
 
 // The kinds of evidence, in the order they are listed and ranked: the first one present is
-// the finding's reason and leads its summary.
-enum Kind { kRoute = 0, kAddress = 1, kArp = 2, kTcp = 3 };
+// the finding's reason and leads its summary. A device's own statement that it routes to or
+// holds the Internet comes first; a capture showing it as the gateway of Internet traffic is
+// as direct; neighbours and connections show contact with the Internet, not that the device
+// is the exit; a DHCP server or resolver that is not sanctioned is a sign of a consumer
+// router, not proof of an exit. The last kind (the switch port a MAC was learnt on) only
+// places a subject and never leads.
+enum Kind {
+  kRoute = 0,
+  kAddress,
+  kPcapPublic,
+  kPcapBypass,
+  kArp,
+  kTcp,
+  kPcapDhcp,
+  kPcapResolver,
+  kFdb,
+};
 
 struct KindInfo {
-  const char* fact_kind;
+  const char* fact_kind;  ///< the fact kind, or the capture observation kind
   const char* reason;
   const char* default_table;  ///< when the fact does not say which MIB table it came from
   const char* verb;           ///< "DEVICE <verb>: <evidence>"
+  bool critical;              ///< enough alone for a critical finding (else major)
 };
 
 const KindInfo kKinds[] = {
-    {"route", "public-route", "inetCidrRouteTable", "routes to the Internet itself"},
-    {"address", "public-address", "ipAddressTable", "holds a public Internet address itself"},
+    {"route", "public-route", "inetCidrRouteTable", "routes to the Internet itself", true},
+    {"address", "public-address", "ipAddressTable", "holds a public Internet address itself", true},
+    {"public-traffic", "pcap-public-traffic", "public-traffic",
+     "is the gateway of Internet traffic on a network that must have none", true},
+    {"gateway-bypass", "pcap-gateway-bypass", "gateway-bypass",
+     "is a gateway to the Internet that is no sanctioned exit", true},
     {"arp", "public-neighbour", "ipNetToPhysicalTable",
-     "has an Internet address in its neighbour table"},
-    {"tcp", "public-tcp", "tcpConnectionTable", "talks to the Internet directly"},
+     "has an Internet address in its neighbour table", true},
+    {"tcp", "public-tcp", "tcpConnectionTable", "talks to the Internet directly", true},
+    {"rogue-dhcp", "pcap-rogue-dhcp", "rogue-dhcp",
+     "hands out DHCP leases without being a registered DHCP server", false},
+    {"foreign-resolver", "pcap-foreign-resolver", "foreign-resolver",
+     "receives DNS queries as a resolver that is not sanctioned", false},
+    {"fdb", "", "dot1qTpFdbTable", "", false},
 };
 
 constexpr std::int64_t kRouteReject = 2;
@@ -252,15 +282,212 @@ std::string Who(const Device& d) {
   return who + "room " + d.room + ", " + d.network + " network)";
 }
 
+// ---- the evidence of packet captures -------------------------------------------------------
+
+std::optional<Kind> PcapKind(std::string_view kind) {
+  for (Kind k : {kPcapPublic, kPcapBypass, kPcapDhcp, kPcapResolver}) {
+    if (kind == kKinds[k].fact_kind) return k;
+  }
+  return std::nullopt;
+}
+
+std::string VlanText(const PcapSighting& s) {
+  if (s.outer_vlan < 0) return "untagged";
+  std::string v = "VLAN " + std::to_string(s.outer_vlan);
+  if (s.inner_vlan >= 0) v += "/" + std::to_string(s.inner_vlan);
+  return v;
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+/// Microseconds of capture time as UTC seconds.
+std::string CaptureTime(std::int64_t us) { return FormatUtc(us / 1000000); }
+
+/// The sentence of a sighting: what was seen, between which MACs and addresses, where and
+/// when, how much.
+std::string Describe(const PcapSighting& s, Kind kind) {
+  const std::string frame = "frame " + s.src_mac + " -> " + s.dst_mac;
+  std::string v;
+  switch (kind) {
+    case kPcapPublic:
+      v = "public traffic " + s.src + " -> " + s.dst + " through gateway MAC " + s.suspect_mac +
+          " (public address " + s.suspect_address + ", " + frame + ")";
+      break;
+    case kPcapBypass:
+      v = "Internet traffic " + s.src + " -> " + s.dst + " through gateway MAC " + s.suspect_mac +
+          ", which is no sanctioned exit's gateway (public address " + s.suspect_address + ", " +
+          frame + ")";
+      break;
+    case kPcapResolver:
+      v = "DNS queries from " + s.src + " (MAC " + s.src_mac + ") to resolver " +
+          s.suspect_address + " via MAC " + s.suspect_mac + ", not a sanctioned resolver";
+      if (!s.dns_names.empty()) v += " (names " + Join(s.dns_names) + ")";
+      break;
+    default:
+      v = "DHCP offers from server " + s.suspect_address + " (MAC " + s.suspect_mac + ") to " +
+          s.dst + " (MAC " + s.dst_mac + "), not a registered DHCP server";
+      if (!s.routers.empty()) v += "; routers " + Join(s.routers);
+      if (!s.dns_servers.empty()) v += "; DNS servers " + Join(s.dns_servers);
+      break;
+  }
+  v += "; " + VlanText(s) + ", " + std::to_string(s.packets) + " packet" +
+       (s.packets == 1 ? "" : "s") + ", " + std::to_string(s.bytes) + " bytes, " +
+       std::to_string(s.flows) + " flow" + (s.flows == 1 ? "" : "s") + ", first seen " +
+       CaptureTime(s.first_seen_us) + ", last seen " + CaptureTime(s.last_seen_us) + " by " +
+       s.source;
+  return v;
+}
+
+bool ListHas(const std::vector<std::string>& list, const std::string& address) {
+  auto a = ParseIpAddress(address);
+  if (!a) return false;
+  return std::any_of(list.begin(), list.end(), [&](const std::string& t) {
+    auto b = ParseIpAddress(t);
+    return b && *b == *a;
+  });
+}
+
+/// Whether the current register still condemns what the capture saw: the analysis ran on
+/// the register of its time, the rule judges by today's (a resolver or DHCP server
+/// registered since, a prefix added to a plan, a gateway MAC sanctioned since).
+bool StillCounts(const RuleContext& ctx, const PcapSighting& s, Kind kind, const std::string& mac) {
+  for (const Egress& e : ctx.reg().egress) {
+    if (e.network != s.network) continue;
+    for (const auto& g : e.gateway_macs) {
+      if (NormaliseMac(g) == mac) return false;  // a sanctioned exit's gateway
+    }
+  }
+  const Network* net = nullptr;
+  for (const Network& n : ctx.reg().networks) {
+    if (n.id == s.network) net = &n;
+  }
+  switch (kind) {
+    case kPcapPublic:
+    case kPcapBypass: {
+      auto a = ParseIpAddress(s.suspect_address);
+      return a && ctx.IsPublic(*a) && !ctx.InSanctionedPrefix(*a, s.network);
+    }
+    case kPcapResolver:
+      return net != nullptr && !net->dns_resolvers.empty() &&
+             !ListHas(net->dns_resolvers, s.suspect_address);
+    default:
+      return net != nullptr && !net->dhcp_servers.empty() &&
+             !ListHas(net->dhcp_servers, s.suspect_address) && !ListHas(net->dhcp_servers, s.src);
+  }
+}
+
+/// A subject the rule reports on: a registered device or an unregistered MAC.
+struct Group {
+  const Device* device = nullptr;
+  std::string mac;      ///< unregistered: the MAC
+  std::string network;  ///< unregistered: the network of its first capture
+  std::vector<Item> items;
+};
+
+/// Where an unregistered MAC was learnt: the registered switch port with the fewest MACs
+/// (an access port rather than an uplink), as an fdb evidence item; nullopt when no
+/// registered switch has learnt it.
+std::optional<Item> LearntAt(const RuleContext& ctx, const std::string& mac, const Device** sw) {
+  std::map<std::pair<std::string, std::int64_t>, int> macs_per_port;
+  std::vector<const Fact*> hits;
+  for (const Fact* f : ctx.FactsOfKind("fdb")) {
+    auto port = IntField(f->value, "ifindex");
+    if (!port) port = IntField(f->value, "bridge_port");
+    ++macs_per_port[{f->device, port.value_or(-1)}];
+    std::string text = StringField(f->value, "mac");
+    if (text.empty()) text = f->key.substr(f->key.find('|') + 1);
+    if (NormaliseMac(text) == mac && ctx.FindDevice(f->device) != nullptr &&
+        !ctx.IsExitDevice(f->device)) {
+      hits.push_back(f);
+    }
+  }
+  const Fact* best = nullptr;
+  int best_count = 0;
+  for (const Fact* f : hits) {
+    auto port = IntField(f->value, "ifindex");
+    if (!port) port = IntField(f->value, "bridge_port");
+    const int count = macs_per_port[{f->device, port.value_or(-1)}];
+    if (best == nullptr || count < best_count) {
+      best = f;
+      best_count = count;
+    }
+  }
+  if (best == nullptr) return std::nullopt;
+  *sw = ctx.FindDevice(best->device);
+  std::string where;
+  if (auto ifindex = IntField(best->value, "ifindex")) {
+    where = " on ifindex " + std::to_string(*ifindex);
+    for (const InterfaceState* i : ctx.InterfacesOf(best->device)) {
+      if (i->ifindex == *ifindex && !i->name.empty()) where = " on port " + i->name;
+    }
+  } else if (auto bp = IntField(best->value, "bridge_port")) {
+    where = " on bridge port " + std::to_string(*bp);
+  }
+  if (auto vlan = IntField(best->value, "vlan")) where += " (VLAN " + std::to_string(*vlan) + ")";
+  Evidence e;
+  e.source = "snmp";
+  e.device = best->device;
+  e.table = TableOf(*best, kFdb);
+  e.key = best->key;
+  e.value = "MAC " + mac + " learnt" + where + " of " + DeviceLabel(**sw);
+  e.observed_at = best->last_seen > 0 ? best->last_seen : ctx.now();
+  return Item{kFdb, std::move(e)};
+}
+
 }  // namespace
 
 std::vector<Finding> RogueExitRule(const RuleContext& ctx) {
-  std::vector<Finding> out;
+  std::map<std::string, Group> groups;  // by subject type:id
   for (const Device& device : ctx.reg().devices) {
     if (ctx.IsExitDevice(device.id)) continue;
     std::vector<Item> items = DeviceCheck(ctx, device).Collect();
     if (items.empty()) continue;
+    Group& g = groups["device:" + device.id];
+    g.device = &device;
+    g.items = std::move(items);
+  }
 
+  // Captures: the suspect MAC is a registered device's interface, or a subject of its own.
+  std::map<std::string, const Device*> by_mac;
+  for (const InterfaceState& i : ctx.obs().interfaces) {
+    const Device* d = ctx.FindDevice(i.device);
+    auto mac = NormaliseMac(i.phys_address);
+    if (d != nullptr && mac) by_mac.emplace(*mac, d);
+  }
+  const std::int64_t since = ctx.now() - ctx.options().pcap_evidence_seconds;
+  for (const PcapSighting& s : ctx.obs().pcap) {
+    if (s.recorded_at < since || s.recorded_at > ctx.now()) continue;  // outside the window
+    const auto kind = PcapKind(s.kind);
+    const auto mac = NormaliseMac(s.suspect_mac);
+    if (!kind || !mac || *mac == "00:00:00:00:00:00") continue;  // no MAC: no subject
+    if (!StillCounts(ctx, s, *kind, *mac)) continue;
+    const auto it = by_mac.find(*mac);
+    const Device* device = it == by_mac.end() ? nullptr : it->second;
+    if (device != nullptr && ctx.IsExitDevice(device->id)) continue;
+    Group& g = groups[device ? "device:" + device->id : "mac:" + *mac];
+    if (g.device == nullptr && g.mac.empty()) {
+      g.device = device;
+      if (!device) g.mac = *mac;
+    }
+    Evidence e;
+    e.source = "pcap";
+    e.device = s.source;
+    e.table = s.kind;
+    e.key = *mac + " " + s.suspect_address;
+    if (s.outer_vlan >= 0) e.key += " " + VlanText(s);
+    e.value = Describe(s, *kind);
+    e.observed_at = s.last_seen_us > 0 ? s.last_seen_us / 1000000 : s.recorded_at;
+    if (e.observed_at <= 0) e.observed_at = ctx.now();
+    g.items.push_back(Item{*kind, std::move(e)});
+  }
+
+  std::vector<Finding> out;
+  for (auto& [key, g] : groups) {
+    auto& items = g.items;
     std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
       return std::tie(a.kind, a.evidence.table, a.evidence.key, a.evidence.value) <
              std::tie(b.kind, b.evidence.table, b.evidence.key, b.evidence.value);
@@ -274,11 +501,38 @@ std::vector<Finding> RogueExitRule(const RuleContext& ctx) {
     Finding f;
     f.rule = kRule;
     f.reason = kKinds[items.front().kind].reason;
-    f.severity = kCritical;
-    f.subject = Subject{.type = "device", .id = device.id, .name = device.name.value_or(device.id)};
-    ctx.Place(f, device);
-    f.summary =
-        Who(device) + " " + kKinds[items.front().kind].verb + ": " + items.front().evidence.value;
+    const bool critical = std::any_of(items.begin(), items.end(),
+                                      [](const Item& i) { return kKinds[i.kind].critical; });
+    f.severity = critical ? kCritical : kMajor;
+    std::string who;
+    if (g.device != nullptr) {
+      f.subject = Subject{
+          .type = "device", .id = g.device->id, .name = g.device->name.value_or(g.device->id)};
+      ctx.Place(f, *g.device);
+      who = Who(*g.device);
+    } else {
+      // The network of its strongest sighting.
+      for (const PcapSighting& s : ctx.obs().pcap) {
+        if (NormaliseMac(s.suspect_mac) == g.mac &&
+            s.kind == kKinds[items.front().kind].fact_kind) {
+          g.network = s.network;
+          break;
+        }
+      }
+      f.subject = Subject{.type = "mac", .id = g.mac, .name = "unregistered device " + g.mac};
+      who = "unregistered device " + g.mac + " (" + g.network + " network";
+      const Device* sw = nullptr;
+      if (auto learnt = LearntAt(ctx, g.mac, &sw)) {
+        if (const Room* r = ctx.FindRoom(sw->room)) {
+          ctx.Place(f, *r);
+          who += ", learnt on " + DeviceLabel(*sw) + " in room " + r->id;
+        }
+        items.push_back(std::move(*learnt));
+      }
+      who += ")";
+      f.network = g.network;
+    }
+    f.summary = who + " " + kKinds[items.front().kind].verb + ": " + items.front().evidence.value;
     if (items.size() > 1) {
       const size_t more = items.size() - 1;
       f.summary += " (and " + std::to_string(more) + " more piece" + (more == 1 ? "" : "s") +
@@ -287,8 +541,9 @@ std::vector<Finding> RogueExitRule(const RuleContext& ctx) {
     for (auto& item : items) f.evidence.push_back(std::move(item.evidence));
     out.push_back(std::move(f));
   }
-  std::sort(out.begin(), out.end(),
-            [](const Finding& a, const Finding& b) { return a.subject.id < b.subject.id; });
+  std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+    return std::tie(a.subject.type, a.subject.id) < std::tie(b.subject.type, b.subject.id);
+  });
   return out;
 }
 

@@ -22,6 +22,10 @@ struct RuleOptions {
   std::int64_t stale_after_seconds = 7 * 24 * 3600;
   /// Department rooms are frozen (不再扩建) from the day the measures took effect.
   std::string department_rooms_frozen_since = "2013-12-01";
+  /// Capture evidence (Observations::pcap) counts for this long after it was recorded
+  /// (seconds): rogue-exit ignores older sightings, so a finding from one capture file
+  /// resolves when no capture has shown the suspect for this long.
+  std::int64_t pcap_evidence_seconds = 7 * 24 * 3600;
 };
 
 /// The string field `key` of a fact's value; empty when absent, not a string, or the value

@@ -60,7 +60,7 @@ std::string Where(const findings::Finding& f, const Register& reg) {
   } else if (!f.room.empty()) {
     where += (where.empty() ? "" : " / ") + f.room;
   }
-  if (!f.network.empty()) where += " [" + f.network + "]";
+  if (!f.network.empty()) where += (where.empty() ? "[" : " [") + f.network + "]";
   return where.empty() ? "-" : where;
 }
 

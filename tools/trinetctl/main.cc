@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -23,6 +24,8 @@
 #include "findings/rules.h"
 #include "findings_report.h"
 #include "inventory_report.h"
+#include "pcap_report.h"
+#include "pcap_store.h"
 #include "register/register_yaml.h"
 #include "register_store.h"
 
@@ -331,6 +334,69 @@ void WriteFileAtomically(const fs::path& path, const std::string& content) {
   guard.renamed = true;
 }
 
+struct PcapFlags {
+  fs::path file;
+  std::string network;
+  bool json = false;
+  bool record = false;
+  bool partial = false;
+  std::size_t max_flows = 1000000;
+};
+
+// `pcap analyze` (docs/pcap.md, "Offline analysis"): reads a capture file, shows what it
+// found and the rogue-exit findings it would give; --record stores the observations and
+// evaluates for real. A file cut short is shown as far as it was read and exits 1; it is
+// recorded only with --partial. Captured addresses are never resolved to names.
+int PcapAnalyze(const fs::path& db_path, const PcapFlags& flags,
+                const findings::RuleOptions& options) {
+  auto db = OpenDatabase(db_path);
+  Register reg;
+  {
+    sql::ReadTransaction snapshot(db);
+    reg = LoadRegister(db);
+  }
+  std::vector<std::string> ids;
+  for (const auto& n : reg.networks) ids.push_back(n.id);
+  if (ids.empty()) ids = enums::kNetworkIds;
+  if (std::find(ids.begin(), ids.end(), flags.network) == ids.end()) {
+    std::string allowed;
+    for (const auto& id : ids) allowed += (allowed.empty() ? "" : ", ") + id;
+    throw InvalidInput("no network '" + flags.network + "' in the register; --network is one of " +
+                       allowed);
+  }
+  const std::string source = "file:" + flags.file.filename().string();
+  std::string open_error;
+  auto analysis = AnalyzeCaptureFile(flags.file, PolicyFor(reg, flags.network, source),
+                                     flags.max_flows, &open_error);
+  if (!analysis) throw InvalidInput(open_error);
+  const std::int64_t now = NowSeconds();
+  const bool record = flags.record && (!analysis->error || flags.partial);
+  std::vector<findings::FindingRecord> records;
+  if (record) {
+    RecordPcapObservations(db, analysis->observations, now);
+    records = EvaluateFindings(db, reg, now, options);
+  } else {
+    std::vector<findings::PcapSighting> extra;
+    for (const auto& o : analysis->observations) extra.push_back(SightingOf(o, now));
+    records = PreviewFindings(db, reg, now, options, extra);
+  }
+  const auto shown = FindingsFromSource(records, source);
+  if (flags.json) {
+    std::cout << PcapAnalysisJson(*analysis, shown, reg, record).dump(2) << "\n";
+  } else {
+    std::cout << RenderPcapAnalysis(*analysis, shown, reg, record);
+  }
+  if (analysis->error) {
+    std::cerr << "trinetctl: " << *analysis->error << "\n";
+    if (flags.record && !flags.partial) {
+      std::cerr << "trinetctl: the file is cut short: nothing recorded (--partial records what "
+                   "was read)\n";
+    }
+    return kInvalidInput;
+  }
+  return kOk;
+}
+
 struct AuditFlags {
   std::string format;
   std::string lang = "zh";
@@ -465,6 +531,42 @@ int Main(int argc, char** argv) {
                    "As trinetd's option")
       ->capture_default_str();
 
+  double pcap_evidence_days = 7;
+  feval
+      ->add_option("--pcap-evidence-days", pcap_evidence_days,
+                   "As trinetd's option: capture evidence counts this long after recording")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3650.0));
+
+  auto* pcap_cmd = app.add_subcommand(
+      "pcap", "The passive egress watch on capture files (docs/pcap.md); never captures itself");
+  pcap_cmd->require_subcommand(1);
+  PcapFlags pcap_flags;
+  auto* panalyze = pcap_cmd->add_subcommand(
+      "analyze",
+      "Read a pcap or pcapng file taken on NETWORK and show the public traffic, gateway "
+      "bypasses, foreign resolvers and rogue DHCP servers in it, with the rogue-exit findings "
+      "they give (a preview unless --record)");
+  panalyze->add_option("FILE", pcap_flags.file, "Capture file, pcap or pcapng")->required();
+  panalyze->add_option("--network", pcap_flags.network, "The network it was captured on")
+      ->required();
+  panalyze->add_flag("--json", pcap_flags.json, "JSON object (docs/pcap.md) instead of text");
+  panalyze->add_flag("--record", pcap_flags.record,
+                     "Store the observations and evaluate the findings (their lifecycle)");
+  panalyze->add_flag("--partial", pcap_flags.partial,
+                     "With --record: record what was read from a file cut short");
+  panalyze->add_option("--max-flows", pcap_flags.max_flows, "Flows held at most")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000000));
+  panalyze
+      ->add_option("--pcap-evidence-days", pcap_evidence_days,
+                   "As trinetd's option: capture evidence counts this long after recording")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3650.0));
+  panalyze->add_option("--stale-after-days", stale_days, "As trinetd's option")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3650.0));
+
   AuditFlags audit_flags;
   auto* audit = app.add_subcommand(
       "audit",
@@ -517,7 +619,13 @@ int Main(int argc, char** argv) {
         throw InvalidInput("--department-rooms-frozen-since is not YYYY-MM-DD");
       }
       rule_options.stale_after_seconds = static_cast<std::int64_t>(stale_days * 86400);
+      rule_options.pcap_evidence_seconds = static_cast<std::int64_t>(pcap_evidence_days * 86400);
       return EvaluateNow(db_path, at, filter, rule_options);
+    }
+    if (panalyze->parsed()) {
+      rule_options.stale_after_seconds = static_cast<std::int64_t>(stale_days * 86400);
+      rule_options.pcap_evidence_seconds = static_cast<std::int64_t>(pcap_evidence_days * 86400);
+      return PcapAnalyze(db_path, pcap_flags, rule_options);
     }
     if (findings_cmd->parsed()) return ListFindings(db_path, filter, as_json);
     if (audit->parsed()) return Audit(db_path, audit_flags);
