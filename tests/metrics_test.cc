@@ -1077,6 +1077,89 @@ TEST(Metrics, HostileFindingLabelsKeepTheScrapeValid) {
       {{"platform", "bad\xEF\xBF\xBD\xEF\xBF\xBD"}, {"kind", "department"}, {"status", "active"}}));
 }
 
+// ---- live capture ----------------------------------------------------------------------------
+
+CaptureSnapshot MakeCapture() {
+  CaptureSnapshot c;
+  CaptureSourceSnapshot mirror;
+  mirror.source = "eth1";
+  mirror.network = "internal";
+  mirror.up = true;
+  mirror.packets = 123456;
+  mirror.bytes = 98765432;
+  mirror.kernel_drops = 17;
+  mirror.interface_drops = 2;
+  mirror.flows_evicted = 5;
+  mirror.flows = 4096;
+  mirror.decode_errors = {{"truncated_ipv4", 3}, {"bad_dns_name", 0}, {"truncated_dhcp", 1}};
+  c.sources.push_back(mirror);
+  CaptureSourceSnapshot gone;
+  gone.source = "eth2";
+  gone.network = "internal";
+  gone.up = false;
+  gone.decode_errors = {{"truncated_ipv4", 0}, {"bad_dns_name", 0}, {"truncated_dhcp", 0}};
+  c.sources.push_back(gone);
+  return c;
+}
+
+std::string RenderCapture(const CaptureSnapshot& c, const Snapshot& s = MakeSnapshot()) {
+  SnapshotHolder holder;
+  holder.Publish(std::make_shared<const Snapshot>(s));
+  holder.PublishCapture(std::make_shared<const CaptureSnapshot>(c));
+  return Serialize(SnapshotCollectable(holder).Collect());
+}
+
+TEST(Metrics, CaptureFamiliesPerSource) {
+  const std::string text = RenderCapture(MakeCapture());
+  const auto r = Promtool(text);
+  EXPECT_EQ(r.exit_code, 0) << r.output << "\n---\n" << text;
+  EXPECT_EQ(r.output, "") << text;
+  const Exposition e = Parse(text);
+  const std::map<std::string, std::string> expected = {
+      {"trinet_capture_up", "gauge"},
+      {"trinet_capture_packets_total", "counter"},
+      {"trinet_capture_bytes_total", "counter"},
+      {"trinet_capture_dropped_total", "counter"},
+      {"trinet_capture_flows", "gauge"},
+      {"trinet_capture_flows_evicted_total", "counter"},
+      {"trinet_capture_decode_errors_total", "counter"},
+  };
+  for (const auto& [name, type] : expected) {
+    EXPECT_EQ(e.type.count(name) ? e.type.at(name) : "", type) << name;
+    EXPECT_GT(e.help.count(name) ? e.help.at(name).size() : 0, 20u) << name;
+  }
+  const LabelSet eth1{{"source", "eth1"}}, eth2{{"source", "eth2"}};
+  EXPECT_EQ(e.Value("trinet_capture_up", eth1), 1);
+  EXPECT_EQ(e.Value("trinet_capture_up", eth2), 0);
+  EXPECT_EQ(e.Value("trinet_capture_packets_total", eth1), 123456);
+  EXPECT_EQ(e.Value("trinet_capture_bytes_total", eth1), 98765432);
+  EXPECT_EQ(e.Value("trinet_capture_dropped_total", With(eth1, "where", "kernel")), 17);
+  EXPECT_EQ(e.Value("trinet_capture_dropped_total", With(eth1, "where", "interface")), 2);
+  EXPECT_EQ(e.Value("trinet_capture_dropped_total", With(eth2, "where", "kernel")), 0);
+  EXPECT_EQ(e.Value("trinet_capture_flows", eth1), 4096);
+  EXPECT_EQ(e.Value("trinet_capture_flows_evicted_total", eth1), 5);
+  EXPECT_EQ(e.Value("trinet_capture_decode_errors_total", With(eth1, "kind", "truncated_ipv4")), 3);
+  // Every kind has a series, 0 included, so that rate() sees the first error.
+  EXPECT_EQ(e.Value("trinet_capture_decode_errors_total", With(eth1, "kind", "bad_dns_name")), 0);
+  EXPECT_EQ(e.Of("trinet_capture_decode_errors_total").size(), 6u);
+  EXPECT_THAT(DuplicateSeries(e), IsEmpty());
+}
+
+TEST(Metrics, NoCaptureFamiliesWithoutCaptureSources) {
+  const Exposition without = Parse(Render(MakeSnapshot()));
+  for (const auto& name : without.Names())
+    EXPECT_EQ(name.rfind("trinet_capture_", 0), std::string::npos) << name;
+  // Published but empty (no source): still nothing, and the rest is unchanged.
+  const Exposition empty = Parse(RenderCapture(CaptureSnapshot{}));
+  EXPECT_EQ(empty.Names(), without.Names());
+  // Capture families alone, before the first poll cycle, are a valid scrape.
+  SnapshotHolder holder;
+  holder.PublishCapture(std::make_shared<const CaptureSnapshot>(MakeCapture()));
+  const std::string text = Serialize(SnapshotCollectable(holder).Collect());
+  EXPECT_EQ(Promtool(text).output, "") << text;
+  EXPECT_EQ(Parse(text).Value("trinet_capture_up", {{"source", "eth1"}}), 1);
+}
+
 // ---- the endpoint --------------------------------------------------------------------------
 
 /// GET `path` from 127.0.0.1:`port` over HTTP/1.0; the whole response, headers included.

@@ -98,6 +98,29 @@ ConfigLoad LoadDaemonConfig(int argc, const char* const* argv) {
       ->check([](const std::string& v) {
         return findings::DateToUnix(v) ? std::string() : "not a date (YYYY-MM-DD): " + v;
       });
+  double pcap_evidence_days = 7;
+  app.add_option("--pcap-evidence-days", pcap_evidence_days,
+                 "Days for which what a capture found counts as rogue-exit evidence after it "
+                 "was recorded")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3650.0));
+  std::vector<std::string> captures;
+  app.add_option("--capture", captures,
+                 "Watch traffic passively on IFACE (a mirror port) as part of NETWORK, with an "
+                 "optional BPF filter: IFACE:NETWORK[:FILTER]; repeat for more sources "
+                 "(docs/pcap.md). Needs root or CAP_NET_RAW; never transmits")
+      ->allow_extra_args(false)
+      ->type_name("IFACE:NETWORK[:FILTER]");
+  app.add_option("--capture-user", c.capture_user,
+                 "Switch to this user once the capture handles are open (like tcpdump -Z)")
+      ->check([](const std::string& v) {
+        return v.empty() ? std::string("empty user name") : std::string();
+      });
+  app.add_option("--capture-max-flows", c.capture_max_flows,
+                 "Flows held per capture source at most; beyond, the least active are "
+                 "evicted (and counted)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000000));
   app.add_flag("--check-config", c.check_config,
                "Validate the settings and the register, then exit");
   app.add_flag("--once", c.once,
@@ -116,6 +139,7 @@ ConfigLoad LoadDaemonConfig(int argc, const char* const* argv) {
   }
   c.poll_interval = std::chrono::seconds(poll);
   c.stale_after = std::chrono::seconds(static_cast<long>(stale_days * 86400));
+  c.pcap_evidence = std::chrono::seconds(static_cast<long>(pcap_evidence_days * 86400));
   c.discovery_interval = std::chrono::seconds(discovery);
   c.timeout = std::chrono::milliseconds(static_cast<long>(timeout * 1000));
   c.backoff_base = std::chrono::seconds(backoff_base);
@@ -135,6 +159,32 @@ ConfigLoad LoadDaemonConfig(int argc, const char* const* argv) {
     out.exit_code = 2;
     out.message = "trinetd: --backoff-max must not be shorter than --backoff-base";
     return out;
+  }
+  for (const std::string& text : captures) {
+    CaptureSource source;
+    if (!ParseCaptureSource(text, &source, &error) ||
+        !ValidateCaptureFilter(source.filter, &error)) {
+      out.exit_code = 2;
+      out.message = "trinetd: --capture " + text + ": " + error;
+      return out;
+    }
+    // One instance never joins networks (docs/architecture.md): it captures only on the
+    // networks it polls.
+    if (!WatchesNetwork(c.networks, source.network)) {
+      out.exit_code = 2;
+      out.message = "trinetd: --capture " + text + ": network " + source.network +
+                    " is not one this instance watches (--networks)";
+      return out;
+    }
+    for (const CaptureSource& other : c.captures) {
+      if (other.interface == source.interface) {
+        out.exit_code = 2;
+        out.message = "trinetd: --capture " + text + ": interface " + source.interface +
+                      " is captured twice; one source per interface";
+        return out;
+      }
+    }
+    c.captures.push_back(std::move(source));
   }
   out.config = std::move(c);
   return out;

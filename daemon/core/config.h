@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/capture.h"
+
 namespace trinet {
 
 struct DaemonConfig {
@@ -36,6 +38,14 @@ struct DaemonConfig {
   /// frozen from this date.
   std::chrono::seconds stale_after{7 * 24 * 3600};
   std::string department_rooms_frozen_since = "2013-12-01";
+  /// rogue-exit counts capture evidence for this long after it was recorded.
+  std::chrono::seconds pcap_evidence{7 * 24 * 3600};
+  /// Live capture (docs/pcap.md "Live capture"): `--capture IFACE:NETWORK[:FILTER]`
+  /// sources, the user to switch to once their handles are open (none: stay as started),
+  /// and the flow table's cap per source.
+  std::vector<CaptureSource> captures;
+  std::optional<std::string> capture_user;
+  std::size_t capture_max_flows = 100000;
   bool check_config = false;
   bool once = false;
 };

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/capture.h"
 #include "core/findings_eval.h"
 #include "core/log.h"
 #include "core/poller.h"
@@ -70,14 +72,16 @@ class Scheduler {
   /// `reg` and `generation` are what start-up already read, so the first cycle does not read
   /// the register again.
   Scheduler(DaemonConfig config, int argc, const char* const* argv, sql::Database& reader,
-            Poller& poller, std::shared_ptr<const Register> reg, std::int64_t generation)
+            Poller& poller, std::shared_ptr<const Register> reg, std::int64_t generation,
+            Capture* capture)
       : config_(std::move(config)),
         argc_(argc),
         argv_(argv),
         reader_(reader),
         poller_(poller),
         reg_(std::move(reg)),
-        generation_(generation) {}
+        generation_(generation),
+        capture_(capture) {}
 
   void Stop() {
     {
@@ -150,6 +154,10 @@ class Scheduler {
         c.metrics_max_interfaces != config_.metrics_max_interfaces) {
       log::Warning("reload: --db, --listen and --metrics-* take effect only after a restart");
     }
+    if (c.captures != config_.captures || c.capture_user != config_.capture_user ||
+        c.capture_max_flows != config_.capture_max_flows) {
+      log::Warning("reload: --capture* take effect only after a restart");
+    }
     log::Level level;
     if (log::ParseLevel(c.log_level, &level)) log::SetLevel(level);
     config_ = c;
@@ -167,6 +175,7 @@ class Scheduler {
       log::Info("register changed: reloaded");
       generation_ = generation;
       WarnIfNothingWatched(*reg_, config_);
+      if (capture_) capture_->SetRegister(reg_);  // from the capture's next window
     }
     return reg_;
   }
@@ -178,6 +187,7 @@ class Scheduler {
   Poller& poller_;
   std::shared_ptr<const Register> reg_;
   std::int64_t generation_;
+  Capture* capture_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -189,6 +199,36 @@ class Scheduler {
 int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
   log::Level level;
   if (log::ParseLevel(config.log_level, &level)) log::SetLevel(level);
+
+  // Live capture: the handles are opened first, while the process may still be privileged,
+  // then it switches to --capture-user before it opens the database or starts any thread,
+  // so that nothing else ever runs privileged (like tcpdump -Z). --check-config and --once
+  // do not capture (the filters were compiled when the settings were loaded).
+  std::unique_ptr<Capture> capture;
+  if (!config.captures.empty() && !config.check_config && !config.once) {
+    CaptureOptions options;
+    options.max_flows = config.capture_max_flows;
+    options.window = config.poll_interval;
+    std::string error;
+    capture = Capture::Open(config.captures, options, &error);
+    if (!capture) {
+      std::cerr << "trinetd: " << error << "\n";
+      return 3;
+    }
+    if (config.capture_user) {
+      if (!DropPrivileges(*config.capture_user, &error)) {
+        std::cerr << "trinetd: " << error << "\n";
+        return 3;
+      }
+      log::Info("capture handles open; now running as user " + *config.capture_user);
+    } else if (geteuid() == 0) {
+      log::Warning(
+          "capturing as root: give --capture-user USER to drop privileges once the capture "
+          "is open, or run as an unprivileged user with CAP_NET_RAW (docs/pcap.md)");
+    }
+  } else if (!config.captures.empty() && config.once) {
+    log::Info("--once does not capture; the --capture sources are ignored");
+  }
 
   sql::Database reader = sql::Database::Open(config.db);
   std::shared_ptr<const Register> reg;
@@ -225,7 +265,16 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
   findings::RuleOptions rule_options;
   rule_options.stale_after_seconds = config.stale_after.count();
   rule_options.department_rooms_frozen_since = config.department_rooms_frozen_since;
+  rule_options.pcap_evidence_seconds = config.pcap_evidence.count();
   ObservationWriter writer(config.db, FindingsEvaluator(snapshots, rule_options));
+  // The capture threads use the writer and the snapshots: whatever ends this function, they
+  // stop before those are destroyed.
+  struct StopCapture {
+    Capture* capture;
+    ~StopCapture() {
+      if (capture) capture->Stop();
+    }
+  } stop_capture{capture.get()};
   snmp::NetSnmpTransport transport;
   Poller poller(transport, writer, snapshots, TRINET_VERSION, config);
 
@@ -265,7 +314,16 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
   log::Info("trinetd " TRINET_VERSION " polling " + std::to_string(watched) +
             " devices; /metrics on " + config.listen);
   WarnIfNothingWatched(*reg, config);
-  Scheduler scheduler(config, argc, argv, reader, poller, reg, generation);
+  if (capture) {
+    capture->Start(writer, snapshots, reg);
+    std::string names;
+    for (const auto& c : config.captures) {
+      names += (names.empty() ? "" : ", ") + c.interface + " (" + c.network +
+               (c.filter.empty() ? "" : ", filter " + c.filter) + ")";
+    }
+    log::Info("capturing on " + names);
+  }
+  Scheduler scheduler(config, argc, argv, reader, poller, reg, generation, capture.get());
   std::thread loop([&scheduler] { scheduler.Run(); });
   while (true) {
     int sig = 0;
@@ -281,6 +339,7 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
   }
   scheduler.Stop();
   loop.join();
+  if (capture) capture->Stop();  // its last window goes to the writer, written below
   writer.Stop();
   log::Info("stopped");
   return 0;

@@ -112,6 +112,27 @@ struct FindingsSnapshot {
   std::map<std::string, std::uint64_t> units_without_admin;
 };
 
+/// One live capture source (`--capture`, docs/pcap.md) as /metrics exports it. Counters are
+/// totals since trinetd started.
+struct CaptureSourceSnapshot {
+  std::string source;                 ///< the interface name
+  std::string network;                ///< the network the source watches
+  bool up = false;                    ///< the handle is open and being read
+  std::uint64_t packets = 0;          ///< packets libpcap delivered to trinetd
+  std::uint64_t bytes = 0;            ///< their lengths on the wire
+  std::uint64_t kernel_drops = 0;     ///< pcap_stats ps_drop: no room in the capture buffer
+  std::uint64_t interface_drops = 0;  ///< pcap_stats ps_ifdrop: dropped by the interface
+  std::uint64_t flows_evicted = 0;    ///< flows pushed out of the full flow table
+  std::uint64_t flows = 0;            ///< flows held now (in the current window)
+  /// Packets that could not be decoded to the end, by kind (every kind, 0 included).
+  std::map<std::string, std::uint64_t> decode_errors;
+};
+
+/// Every capture source, published by the capture threads.
+struct CaptureSnapshot {
+  std::vector<CaptureSourceSnapshot> sources;
+};
+
 /// The latest snapshots, swapped atomically: writers Publish, readers Get without locks.
 class SnapshotHolder {
  public:
@@ -122,10 +143,14 @@ class SnapshotHolder {
   std::shared_ptr<const Snapshot> Get() const { return current_.load(); }
   void PublishFindings(std::shared_ptr<const FindingsSnapshot> f) { findings_.store(std::move(f)); }
   std::shared_ptr<const FindingsSnapshot> GetFindings() const { return findings_.load(); }
+  void PublishCapture(std::shared_ptr<const CaptureSnapshot> c) { capture_.store(std::move(c)); }
+  /// nullptr while no capture source is configured.
+  std::shared_ptr<const CaptureSnapshot> GetCapture() const { return capture_.load(); }
 
  private:
   std::atomic<std::shared_ptr<const Snapshot>> current_;
   std::atomic<std::shared_ptr<const FindingsSnapshot>> findings_;
+  std::atomic<std::shared_ptr<const CaptureSnapshot>> capture_;
 };
 
 }  // namespace trinet

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/log.h"
+#include "pcap_store.h"
 
 namespace trinet {
 
@@ -17,7 +18,20 @@ void ObservationWriter::Submit(std::vector<DeviceObservation> batch) {
   if (batch.empty()) return;
   {
     std::lock_guard lock(mu_);
-    queue_.push_back({std::move(batch), std::nullopt});
+    queue_.push_back({std::move(batch), std::nullopt, {}, 0});
+  }
+  cv_.notify_all();
+}
+
+void ObservationWriter::SubmitPcap(std::vector<pcap::PcapObservation> observations,
+                                   std::int64_t now) {
+  if (observations.empty()) return;
+  {
+    std::lock_guard lock(mu_);
+    Item item;
+    item.pcap = std::move(observations);
+    item.pcap_at = now;
+    queue_.push_back(std::move(item));
   }
   cv_.notify_all();
 }
@@ -26,7 +40,7 @@ void ObservationWriter::EndCycle(CycleEnd end) {
   if (!on_cycle_end_) return;
   {
     std::lock_guard lock(mu_);
-    queue_.push_back({{}, std::move(end)});
+    queue_.push_back({{}, std::move(end), {}, 0});
   }
   cv_.notify_all();
 }
@@ -56,26 +70,69 @@ std::uint64_t ObservationWriter::batches_failed() const {
   return failed_;
 }
 
+std::uint64_t ObservationWriter::pcap_written() const {
+  std::lock_guard lock(mu_);
+  return pcap_written_;
+}
+
+std::uint64_t ObservationWriter::pcap_failed() const {
+  std::lock_guard lock(mu_);
+  return pcap_failed_;
+}
+
+void ObservationWriter::WritePcap(const Item& item) {
+  bool ok = false;
+  // As for batches: a busy database is retried, anything else logged and the window dropped
+  // (the next window brings the same suspects again if they are still there).
+  for (int attempt = 1; attempt <= 3 && !ok; ++attempt) {
+    try {
+      RecordPcapObservations(db_, item.pcap, item.pcap_at);
+      ok = true;
+    } catch (const sql::Error& e) {
+      log::Error(std::string("writer: ") + std::to_string(item.pcap.size()) +
+                 " capture observations not written (attempt " + std::to_string(attempt) +
+                 "): " + e.what());
+      if ((e.code() & 0xff) != SQLITE_BUSY && (e.code() & 0xff) != SQLITE_LOCKED) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+    }
+  }
+  std::lock_guard lock(mu_);
+  (ok ? pcap_written_ : pcap_failed_) += 1;
+}
+
 void ObservationWriter::Loop() {
   while (true) {
     std::vector<DeviceObservation> batch;
     std::optional<CycleEnd> end;
+    Item pcap_item;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and everything written
       // Merge what queued up meanwhile: fewer, larger transactions under load. A cycle's
-      // end is not merged past: its hook must see exactly what came before it.
+      // end is not merged past: its hook must see exactly what came before it. A capture
+      // window is an item of its own.
+      if (!queue_.front().pcap.empty()) pcap_item = std::move(queue_.front());
       end = std::move(queue_.front().end);
       batch = std::move(queue_.front().batch);
       queue_.pop_front();
-      while (!end && !queue_.empty() && !queue_.front().end && batch.size() < 5000) {
+      while (pcap_item.pcap.empty() && !end && !queue_.empty() && !queue_.front().end &&
+             queue_.front().pcap.empty() && batch.size() < 5000) {
         auto& next = queue_.front().batch;
         batch.insert(batch.end(), std::make_move_iterator(next.begin()),
                      std::make_move_iterator(next.end()));
         queue_.pop_front();
       }
       busy_ = true;
+    }
+    if (!pcap_item.pcap.empty()) {
+      WritePcap(pcap_item);
+      {
+        std::lock_guard lock(mu_);
+        busy_ = false;
+      }
+      cv_.notify_all();
+      continue;
     }
     if (end) {
       // A failed evaluation (a locked database, a bug) is logged and the writer goes on:

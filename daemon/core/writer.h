@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "observation_store.h"
+#include "pcap/analyze.h"
 #include "register/register.h"
 
 namespace trinet {
@@ -40,6 +41,9 @@ class ObservationWriter {
   ObservationWriter& operator=(const ObservationWriter&) = delete;
 
   void Submit(std::vector<DeviceObservation> batch);
+  /// Queues what a capture source found in one window, recorded at `now` (Unix seconds)
+  /// with RecordPcapObservations; a following cycle end's evaluation sees it.
+  void SubmitPcap(std::vector<pcap::PcapObservation> observations, std::int64_t now);
   /// Queues the end of a cycle: the hook runs once everything before it is written.
   void EndCycle(CycleEnd end);
   /// Blocks until everything submitted so far is written (or given up).
@@ -49,13 +53,19 @@ class ObservationWriter {
 
   std::uint64_t batches_written() const;
   std::uint64_t batches_failed() const;
+  /// Windows of capture observations written, and given up.
+  std::uint64_t pcap_written() const;
+  std::uint64_t pcap_failed() const;
 
  private:
   struct Item {
     std::vector<DeviceObservation> batch;
     std::optional<CycleEnd> end;
+    std::vector<pcap::PcapObservation> pcap;  ///< set: a capture window, never merged
+    std::int64_t pcap_at = 0;
   };
   void Loop();
+  void WritePcap(const Item& item);
 
   sql::Database db_;
   CycleEndHook on_cycle_end_;
@@ -66,6 +76,8 @@ class ObservationWriter {
   bool busy_ = false;
   std::uint64_t written_ = 0;
   std::uint64_t failed_ = 0;
+  std::uint64_t pcap_written_ = 0;
+  std::uint64_t pcap_failed_ = 0;
   std::thread thread_;
 };
 

@@ -188,13 +188,17 @@ SnapshotCollectable::SnapshotCollectable(const SnapshotHolder& holder, MetricsOp
 std::vector<prometheus::MetricFamily> SnapshotCollectable::Collect() const {
   static const Snapshot kNoSnapshot;
   static const FindingsSnapshot kNoFindings;
+  static const CaptureSnapshot kNoCapture;
   const std::shared_ptr<const Snapshot> snapshot = holder_.Get();
   const std::shared_ptr<const FindingsSnapshot> findings = holder_.GetFindings();
-  return Render(snapshot ? *snapshot : kNoSnapshot, findings ? *findings : kNoFindings);
+  const std::shared_ptr<const CaptureSnapshot> capture = holder_.GetCapture();
+  return Render(snapshot ? *snapshot : kNoSnapshot, findings ? *findings : kNoFindings,
+                capture ? *capture : kNoCapture);
 }
 
-std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(
-    const Snapshot& s, const FindingsSnapshot& fs) const {
+std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(const Snapshot& s,
+                                                                  const FindingsSnapshot& fs,
+                                                                  const CaptureSnapshot& cs) const {
   static const Register kNoRegister;
   const Register& reg = s.reg ? *s.reg : kNoRegister;
 
@@ -607,6 +611,60 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Render(
                 kGauge, 1);
     if (fs.evaluated_at_seconds > 0) took.Add({}, fs.evaluation_duration_seconds);
     emit(took);
+  }
+
+  // ---- live capture ------------------------------------------------------------------------
+  {
+    const std::size_t n = cs.sources.size();
+    std::size_t kinds = 0;
+    for (const auto& c : cs.sources) kinds += c.decode_errors.size();
+    Family up("trinet_capture_up",
+              "Whether the capture source (a mirror port, see docs/pcap.md) is being captured "
+              "(1) or its handle failed and is being reopened (0).",
+              kGauge, n);
+    Family packets("trinet_capture_packets_total",
+                   "Packets the capture source delivered to trinet (after its BPF filter).",
+                   kCounter, n);
+    Family bytes("trinet_capture_bytes_total",
+                 "Bytes of the packets the capture source delivered, as long as they were on "
+                 "the wire (not only the captured part).",
+                 kCounter, n);
+    Family dropped("trinet_capture_dropped_total",
+                   "Packets the capture lost, by where: kernel (the capture buffer was full, "
+                   "trinet did not keep up) or interface (dropped by the network interface).",
+                   kCounter, 2 * n);
+    Family flows("trinet_capture_flows",
+                 "Flows the capture source holds in its current window (bounded by "
+                 "--capture-max-flows).",
+                 kGauge, n);
+    Family evicted("trinet_capture_flows_evicted_total",
+                   "Flows pushed out of the full flow table to make room (analysed before "
+                   "they went, so no evidence is lost; raise --capture-max-flows if high).",
+                   kCounter, n);
+    Family errors("trinet_capture_decode_errors_total",
+                  "Captured packets that could not be decoded to the end (truncated or "
+                  "malformed), by kind; they are counted and skipped.",
+                  kCounter, kinds);
+    for (const auto& c : cs.sources) {
+      const std::string source = Utf8(c.source);
+      up.Add({{"source", source}}, Bool(c.up));
+      packets.Add({{"source", source}}, Num(c.packets));
+      bytes.Add({{"source", source}}, Num(c.bytes));
+      dropped.Add({{"source", source}, {"where", "kernel"}}, Num(c.kernel_drops));
+      dropped.Add({{"source", source}, {"where", "interface"}}, Num(c.interface_drops));
+      flows.Add({{"source", source}}, Num(c.flows));
+      evicted.Add({{"source", source}}, Num(c.flows_evicted));
+      for (const auto& [kind, count] : c.decode_errors) {
+        errors.Add({{"source", source}, {"kind", OrUnknown(Utf8(kind))}}, Num(count));
+      }
+    }
+    emit(up);
+    emit(packets);
+    emit(bytes);
+    emit(dropped);
+    emit(flows);
+    emit(evicted);
+    emit(errors);
   }
 
   // ---- the daemon itself -------------------------------------------------------------------

@@ -113,6 +113,18 @@ struct MetricsOptions {
 ///   `trinet_discovery_cycles_total` counters
 /// - `trinet_build_info{version}` gauge, always 1
 ///
+/// Live capture (`--capture`, docs/pcap.md), from the holder's CaptureSnapshot; `source` is
+/// the capture interface. Absent when no source is configured.
+/// - `trinet_capture_up{source}` gauge, 1 while the source is being captured
+/// - `trinet_capture_packets_total{source}`, `trinet_capture_bytes_total{source}` counters,
+///   packets libpcap delivered (after the BPF filter) and their wire lengths
+/// - `trinet_capture_dropped_total{source,where}` counter, `where` = `kernel` (pcap_stats
+///   ps_drop: the capture buffer was full) or `interface` (ps_ifdrop)
+/// - `trinet_capture_flows{source}` gauge, flows held in the current window
+/// - `trinet_capture_flows_evicted_total{source}` counter, flows pushed out at the cap
+/// - `trinet_capture_decode_errors_total{source,kind}` counter, packets that could not be
+///   decoded to the end, every kind of collectors/pcap/decode.h (0 included)
+///
 /// Label values that come from agents (interface and sensor names, down reasons) and every
 /// label of the findings families are made valid UTF-8 (bad bytes become U+FFFD) so one odd
 /// agent cannot break the whole scrape.
@@ -121,13 +133,15 @@ class SnapshotCollectable final : public prometheus::Collectable {
   /// `holder` must outlive this object.
   explicit SnapshotCollectable(const SnapshotHolder& holder, MetricsOptions options = {});
 
-  /// Builds every family from the holder's current snapshot and findings snapshot.
+  /// Builds every family from the holder's current snapshot, findings snapshot and capture
+  /// snapshot.
   std::vector<prometheus::MetricFamily> Collect() const override;
 
-  /// Builds every family from `snapshot` and `findings` (what Collect() does with the
-  /// holder's snapshots).
+  /// Builds every family from `snapshot`, `findings` and `capture` (what Collect() does with
+  /// the holder's snapshots).
   std::vector<prometheus::MetricFamily> Render(const Snapshot& snapshot,
-                                               const FindingsSnapshot& findings = {}) const;
+                                               const FindingsSnapshot& findings = {},
+                                               const CaptureSnapshot& capture = {}) const;
 
   const MetricsOptions& options() const { return options_; }
 
