@@ -130,6 +130,8 @@ class FlowTable {
 
  private:
   static constexpr std::uint32_t kEmpty = 0xFFFFFFFF;
+  // Flows whose storage is reserved up front (address space, ~700 MB at 4M).
+  static constexpr std::size_t kReserveFlows = std::size_t{1} << 22;
 
   // A slot holds a flow's index and the low 32 bits of its hash, so that probing and
   // deletion compare and place entries without touching the flows (each a cache miss).

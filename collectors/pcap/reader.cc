@@ -87,7 +87,20 @@ CaptureFile::Status CaptureFile::Next(RawPacket* out) {
           std::int64_t{header->ts.tv_sec} * 1000000 + std::int64_t{header->ts.tv_usec};
       out->wire_length = header->len;
       out->data = {data, header->caplen};
-      offset_ = Position(pcap_file(handle_.get()), offset_);
+      // A classic pcap record is its 16-byte header and caplen bytes, so the offset can be
+      // summed instead of asked of stdio (a locked call per packet). Whether the file is one
+      // is checked against ftell() on the first record (pcapng blocks and 24-byte-header
+      // variants never match); a record libpcap cut at the snaplen (caplen == snaplen: the
+      // bytes past it were read and dropped) is asked of ftell() too.
+      if (summing_ == Summing::kYes && header->caplen < static_cast<bpf_u_int32>(snaplen_)) {
+        offset_ += 16 + std::uint64_t{header->caplen};
+      } else {
+        const std::uint64_t at = Position(pcap_file(handle_.get()), offset_);
+        if (summing_ == Summing::kUnknown) {
+          summing_ = at == offset_ + 16 + header->caplen ? Summing::kYes : Summing::kNo;
+        }
+        offset_ = at;
+      }
       return Status::kPacket;
     case PCAP_ERROR_BREAK:  // no more packets in the file
       offset_ = Position(pcap_file(handle_.get()), offset_);

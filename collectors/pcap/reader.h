@@ -68,6 +68,9 @@ class CaptureFile {
   std::uint64_t packets_ = 0;
   std::uint64_t offset_ = 0;
   std::uint64_t file_size_ = 0;
+  // Whether offset_ is summed from record sizes (classic pcap) or asked of ftell().
+  enum class Summing : std::uint8_t { kUnknown, kYes, kNo };
+  Summing summing_ = Summing::kUnknown;
   std::string error_;
 };
 
