@@ -69,6 +69,17 @@ inline std::string Table(const Fact& f) {
   return "lldpRemTable";
 }
 
+/// The evidence row for one LLDP row of a neighbour that matches no registered device.
+inline Evidence UnmatchedEvidence(const std::string& switch_id, const Fact& row,
+                                  const std::string& label) {
+  return {"snmp",
+          switch_id,
+          Table(row),
+          row.key,
+          LocalPort(row) + " sees " + label + ", which matches no registered device",
+          row.last_seen};
+}
+
 /// One neighbour that matches no registered device, on one switch.
 struct Unmatched {
   std::string key;                ///< NeighbourKey

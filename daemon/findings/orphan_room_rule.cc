@@ -191,10 +191,7 @@ void ShadowRooms(const RuleContext& ctx, const lldp::Graph& graph, std::vector<F
                 " network: a candidate shadow room" + who;
     for (const auto& [key, n] : neighbours) {
       for (const Fact* row : n.rows) {
-        f.evidence.push_back(
-            {"snmp", switch_id, lldp::Table(*row), row->key,
-             lldp::LocalPort(*row) + " sees " + n.label + ", which matches no registered device",
-             row->last_seen});
+        f.evidence.push_back(lldp::UnmatchedEvidence(switch_id, *row, n.label));
       }
     }
     SortEvidence(f);

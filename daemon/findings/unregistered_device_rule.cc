@@ -38,10 +38,7 @@ std::vector<Finding> UnregisteredDeviceRule(const RuleContext& ctx) {
     f.summary = "Unregistered device " + n.label + " is connected to " + sw_label + where +
                 " on the " + sw->network + " network" + who;
     for (const Fact* row : n.rows) {
-      f.evidence.push_back(
-          {"snmp", switch_id, lldp::Table(*row), row->key,
-           lldp::LocalPort(*row) + " sees " + n.label + ", which matches no registered device",
-           row->last_seen});
+      f.evidence.push_back(lldp::UnmatchedEvidence(switch_id, *row, n.label));
     }
     SortEvidence(f);
     out.push_back(std::move(f));
