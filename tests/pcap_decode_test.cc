@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "packet_builder.h"
 #include "pcap/analyze.h"
 #include "pcap/decode.h"
 #include "pcap/flow_table.h"
@@ -23,19 +24,13 @@ namespace trinet::pcap {
 namespace {
 
 using ::testing::HasSubstr;
-using Bytes = std::vector<std::uint8_t>;
+using testing::packets::Append;
+using testing::packets::Bytes;
+using testing::packets::Put16;
+using testing::packets::Put32;
+using testing::packets::Udp;
 
 // ---- packet builders ----------------------------------------------------------------------
-
-void Put16(Bytes& b, std::uint16_t v) {
-  b.push_back(static_cast<std::uint8_t>(v >> 8));
-  b.push_back(static_cast<std::uint8_t>(v));
-}
-void Put32(Bytes& b, std::uint32_t v) {
-  Put16(b, static_cast<std::uint16_t>(v >> 16));
-  Put16(b, static_cast<std::uint16_t>(v));
-}
-void Append(Bytes& b, const Bytes& more) { b.insert(b.end(), more.begin(), more.end()); }
 
 MacAddress M(std::uint8_t last) { return MacAddress{{0x02, 0x00, 0x00, 0x00, 0x00, last}}; }
 IpAddress Ip(const char* text) { return *ParseIpAddress(text); }
@@ -106,16 +101,6 @@ Bytes Fragment6(std::uint8_t next, std::uint16_t offset, bool more) {
   Bytes b{next, 0};
   Put16(b, static_cast<std::uint16_t>((offset << 3) | (more ? 1 : 0)));
   Put32(b, 0xabcdef01);
-  return b;
-}
-
-Bytes Udp(std::uint16_t sport, std::uint16_t dport, const Bytes& payload) {
-  Bytes b;
-  Put16(b, sport);
-  Put16(b, dport);
-  Put16(b, static_cast<std::uint16_t>(8 + payload.size()));
-  Put16(b, 0);
-  Append(b, payload);
   return b;
 }
 

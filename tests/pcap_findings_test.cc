@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "finding_store.h"
+#include "packet_builder.h"
 #include "pcap_store.h"
 #include "register/register_yaml.h"
 #include "sqlite.h"
@@ -29,7 +30,9 @@ const std::string kRegister = TRINET_FIXTURES "/findings/rogue-exit/register.yam
 
 // ---- building frames ------------------------------------------------------------------------
 
-using Bytes = std::vector<std::uint8_t>;
+using testing::packets::Bytes;
+using testing::packets::Put16;
+using testing::packets::Udp;
 using Mac = std::array<std::uint8_t, 6>;
 
 Mac M(std::uint8_t last, std::uint8_t b4 = 0, std::uint8_t first = 0x02) {
@@ -46,11 +49,6 @@ std::array<std::uint8_t, 4> V4(const std::string& text) {
   std::array<std::uint8_t, 4> out{};
   std::copy(a->bytes.begin(), a->bytes.begin() + 4, out.begin());
   return out;
-}
-
-void Put16(Bytes& b, std::uint16_t v) {
-  b.push_back(static_cast<std::uint8_t>(v >> 8));
-  b.push_back(static_cast<std::uint8_t>(v));
 }
 
 // Ethernet with up to two VLAN tags (802.1ad outer, 802.1Q inner) around an IPv4 packet.
@@ -83,16 +81,6 @@ Bytes Ipv4(const std::string& src, const std::string& dst, std::uint8_t proto, c
   b[10] = static_cast<std::uint8_t>(~sum >> 8);
   b[11] = static_cast<std::uint8_t>(~sum);
   b.insert(b.end(), l4.begin(), l4.end());
-  return b;
-}
-
-Bytes Udp(std::uint16_t sport, std::uint16_t dport, const Bytes& payload) {
-  Bytes b;
-  Put16(b, sport);
-  Put16(b, dport);
-  Put16(b, static_cast<std::uint16_t>(8 + payload.size()));
-  Put16(b, 0);
-  b.insert(b.end(), payload.begin(), payload.end());
   return b;
 }
 
