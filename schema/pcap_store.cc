@@ -20,16 +20,6 @@ std::string AddressesJson(const std::vector<IpAddress>& addresses) {
 
 std::int64_t Bits(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
-std::optional<pcap::MacAddress> ParseMac(const std::string& text) {
-  const auto norm = NormaliseMac(text);
-  if (!norm || norm->size() != 17) return std::nullopt;
-  pcap::MacAddress mac;
-  for (std::size_t i = 0; i < 6; ++i) {
-    mac.bytes[i] = static_cast<std::uint8_t>(std::stoi(norm->substr(i * 3, 2), nullptr, 16));
-  }
-  return mac;
-}
-
 std::optional<std::vector<IpAddress>> Addresses(const std::vector<std::string>& texts) {
   if (texts.empty()) return std::nullopt;
   std::vector<IpAddress> out;
@@ -121,7 +111,7 @@ pcap::AnalysisPolicy PolicyFor(const Register& reg, const std::string& network,
   for (const auto& e : reg.egress) {
     if (e.network != network) continue;
     for (const auto& text : e.gateway_macs) {
-      if (auto mac = ParseMac(text)) p.gateway_macs.push_back(*mac);
+      if (auto mac = pcap::MacAddress::Parse(text)) p.gateway_macs.push_back(*mac);
     }
   }
   return p;

@@ -209,10 +209,7 @@ pcap::PcapObservation Observation(const std::string& mac_text, std::uint64_t pac
   o.network = "internal";
   o.source = "mirror:eth1";
   o.outer_vlan = 30;
-  for (int i = 0; i < 6; ++i) {
-    o.suspect_mac.bytes[static_cast<size_t>(i)] = static_cast<std::uint8_t>(
-        std::stoi(mac_text.substr(static_cast<size_t>(i) * 3, 2), nullptr, 16));
-  }
+  o.suspect_mac = *pcap::MacAddress::Parse(mac_text);
   o.suspect_address = *ParseIpAddress("203.0.113.80");
   o.src = *ParseIpAddress("10.32.7.44");
   o.dst = o.suspect_address;

@@ -465,6 +465,16 @@ std::string MacAddress::ToString() const {
   return buf;
 }
 
+std::optional<MacAddress> MacAddress::Parse(std::string_view text) {
+  const auto norm = NormaliseMac(text);
+  if (!norm || norm->size() != 17) return std::nullopt;
+  MacAddress mac;
+  for (std::size_t i = 0; i < 6; ++i) {
+    mac.bytes[i] = static_cast<std::uint8_t>(std::stoi(norm->substr(i * 3, 2), nullptr, 16));
+  }
+  return mac;
+}
+
 void Packet::Reset() {
   error = DecodeError::kNone;
   snapped = false;

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -65,6 +66,8 @@ struct MacAddress {
 
   /// Lower-case aa:bb:cc:dd:ee:ff, the register's form (NormaliseMac).
   std::string ToString() const;
+  /// A MAC in any spelling NormaliseMac accepts; nullopt when it is not one.
+  static std::optional<MacAddress> Parse(std::string_view text);
   bool operator==(const MacAddress&) const = default;
 };
 
