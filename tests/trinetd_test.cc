@@ -2,6 +2,7 @@
 // register's loopback addresses with real and project recordings, and the daemon polling
 // them (--once, and as a service with /metrics, signals and kill -9).
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -135,6 +136,9 @@ TEST_F(Trinetd, OnceReportsEveryDeviceUpAndStoresWhatItSaw) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("discovery: 5 devices, 5 up, 0 down"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("poll: 5 devices, 5 up, 0 down"), std::string::npos) << r.output;
+  // The benchmarks (tools/bench/poll, scale) read these figures.
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("poll: .*; cpu [0-9.e-]+ s \\(polling"));
+  EXPECT_THAT(r.output, ::testing::ContainsRegex("peak resident memory [0-9]+ MiB"));
 
   EXPECT_EQ(Sql(db(), "SELECT count(*) FROM device_status WHERE up = 1"), "5");
   // The Cisco 3750: its interfaces, names and chassis serial.
@@ -231,8 +235,7 @@ TEST_F(Trinetd, ServesValidMetricsReloadsOnHupAndStopsOnTerm) {
        // room is past its 2014 deadline while its switch still answers.
        R"(trinet_finding_open{id="orphan-room:overdue:room:czj-room",rule="orphan-room",reason="overdue",severity="major",network="",platform="city",room="czj-room",unit="czj",subject="czj-room"} 1)",
        R"(trinet_rooms_overdue{platform="city"} 1)",
-       R"(trinet_unit_admin_missing{platform="sanyuan"} 1)",
-       "trinet_findings{rule=\"orphan-room\"",
+       R"(trinet_unit_admin_missing{platform="sanyuan"} 1)", "trinet_findings{rule=\"orphan-room\"",
        "trinet_findings_last_evaluation_timestamp_seconds "}) {
     const std::string family(expected, std::string_view(expected).find_first_of("{ "));
     std::string seen;

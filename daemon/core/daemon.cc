@@ -17,6 +17,7 @@
 #include "core/findings_eval.h"
 #include "core/log.h"
 #include "core/poller.h"
+#include "core/proc_self.h"
 #include "core/writer.h"
 #include "metrics/metrics.h"
 #include "register_store.h"
@@ -279,10 +280,23 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
   Poller poller(transport, writer, snapshots, TRINET_VERSION, config);
 
   if (config.once) {
+    // Each cycle is written and its findings evaluated before the next starts, so the CPU
+    // figure of each (the whole process's, from /proc/self/stat) holds all of its work.
+    const auto cpu_start = ProcessCpuSeconds();
     const auto discovery = poller.RunCycle(reg, CycleKind::kDiscovery, {});
+    writer.Flush();
+    const auto cpu_discovered = ProcessCpuSeconds();
     const auto poll = poller.RunCycle(reg, CycleKind::kPoll, {});
     writer.Flush();
-    std::cout << "trinetd --once\n  " << Describe(discovery) << "\n  " << Describe(poll) << "\n";
+    const auto cpu_polled = ProcessCpuSeconds();
+    auto cpu = [](std::optional<double> from, std::optional<double> to) {
+      std::ostringstream out;
+      out.precision(3);
+      if (from && to) out << "; cpu " << *to - *from << " s (polling, storing, findings)";
+      return out.str();
+    };
+    std::cout << "trinetd --once\n  " << Describe(discovery) << cpu(cpu_start, cpu_discovered)
+              << "\n  " << Describe(poll) << cpu(cpu_discovered, cpu_polled) << "\n";
     for (const auto& [id, reason] : poll.down_devices) {
       std::cout << "  down: " << id << ": " << reason << "\n";
     }
@@ -301,6 +315,9 @@ int RunDaemon(const DaemonConfig& config, int argc, const char* const* argv) {
     std::cout << " (evaluated in " << snapshots.GetFindings()->evaluation_duration_seconds
               << " s; trinetctl findings)\n";
     std::cout << "  stored in " << config.db.string() << "\n";
+    if (const auto peak = PeakRssBytes()) {
+      std::cout << "  peak resident memory " << (*peak + (1 << 19)) / (1 << 20) << " MiB\n";
+    }
     return writer.batches_failed() ? 3 : 0;
   }
 
