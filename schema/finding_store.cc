@@ -132,47 +132,8 @@ void AddSightings(std::vector<findings::PcapSighting>& into,
   }
 }
 
-}  // namespace
-
-findings::Observations LoadObservations(sql::Database& db, std::optional<std::int64_t> pcap_since) {
-  findings::Observations obs;
-  {
-    sql::Statement s(db,
-                     "SELECT device, up, coalesce(reason, ''), coalesce(first_poll_at, "
-                     "last_poll_at), last_poll_at, last_up_at, discovered_at, sys_name, "
-                     "sys_location, chassis_serial FROM device_status");
-    while (s.Step()) {
-      findings::DeviceState d;
-      d.up = s.Int(1) != 0;
-      d.reason = s.Text(2);
-      d.first_poll_at = s.Int(3);
-      d.last_poll_at = s.Int(4);
-      d.last_up_at = s.OptInt(5);
-      d.discovered_at = s.OptInt(6);
-      d.sys_name = s.OptText(7);
-      d.sys_location = s.OptText(8);
-      d.chassis_serial = s.OptText(9);
-      obs.devices.emplace(s.Text(0), std::move(d));
-    }
-  }
-  {
-    sql::Statement s(db,
-                     "SELECT device, ifindex, name, coalesce(descr, ''), "
-                     "coalesce(phys_address, ''), admin_up, oper_up, updated_at "
-                     "FROM interface_status ORDER BY device, ifindex");
-    while (s.Step()) {
-      findings::InterfaceState i;
-      i.device = s.Text(0);
-      i.ifindex = s.Int(1);
-      i.name = s.Text(2);
-      i.descr = s.Text(3);
-      i.phys_address = s.Text(4);
-      if (auto v = s.OptInt(5)) i.admin_up = *v != 0;
-      if (auto v = s.OptInt(6)) i.oper_up = *v != 0;
-      i.updated_at = s.Int(7);
-      obs.interfaces.push_back(std::move(i));
-    }
-  }
+// The facts that are current, and the past LLDP rows, into `obs` (whose devices are loaded).
+void LoadCurrentFacts(sql::Database& db, findings::Observations& obs) {
   // A fact is current unless the latest walk of its table was complete and did not see it.
   // The latest walks are those at the newest completed_at among the kind's tables (a
   // fallback table skipped since keeps an older row, which says nothing about now).
@@ -225,9 +186,60 @@ findings::Observations LoadObservations(sql::Database& db, std::optional<std::in
       f.value = json::parse(s.Text(3), nullptr, false);
       if (f.value.is_discarded()) continue;
       f.first_seen = s.Int(4);
+      if (f.kind == "fdb") {
+        // Compact at once: held as Facts, a city's forwarding tables would not fit in memory.
+        obs.fdb[f.device].push_back(
+            findings::FdbEntryOf(f.key, f.value, f.first_seen, f.last_seen));
+        continue;
+      }
       (current ? obs.facts : obs.past_lldp).push_back(std::move(f));
     }
   }
+}
+
+}  // namespace
+
+findings::Observations LoadObservations(sql::Database& db, std::optional<std::int64_t> pcap_since,
+                                        bool facts) {
+  findings::Observations obs;
+  {
+    sql::Statement s(db,
+                     "SELECT device, up, coalesce(reason, ''), coalesce(first_poll_at, "
+                     "last_poll_at), last_poll_at, last_up_at, discovered_at, sys_name, "
+                     "sys_location, chassis_serial FROM device_status");
+    while (s.Step()) {
+      findings::DeviceState d;
+      d.up = s.Int(1) != 0;
+      d.reason = s.Text(2);
+      d.first_poll_at = s.Int(3);
+      d.last_poll_at = s.Int(4);
+      d.last_up_at = s.OptInt(5);
+      d.discovered_at = s.OptInt(6);
+      d.sys_name = s.OptText(7);
+      d.sys_location = s.OptText(8);
+      d.chassis_serial = s.OptText(9);
+      obs.devices.emplace(s.Text(0), std::move(d));
+    }
+  }
+  {
+    sql::Statement s(db,
+                     "SELECT device, ifindex, name, coalesce(descr, ''), "
+                     "coalesce(phys_address, ''), admin_up, oper_up, updated_at "
+                     "FROM interface_status ORDER BY device, ifindex");
+    while (s.Step()) {
+      findings::InterfaceState i;
+      i.device = s.Text(0);
+      i.ifindex = s.Int(1);
+      i.name = s.Text(2);
+      i.descr = s.Text(3);
+      i.phys_address = s.Text(4);
+      if (auto v = s.OptInt(5)) i.admin_up = *v != 0;
+      if (auto v = s.OptInt(6)) i.oper_up = *v != 0;
+      i.updated_at = s.Int(7);
+      obs.interfaces.push_back(std::move(i));
+    }
+  }
+  if (facts) LoadCurrentFacts(db, obs);
   {
     sql::Statement s(db, "SELECT device, key, value, updated_at FROM health ORDER BY device, key");
     while (s.Step()) obs.health.push_back({s.Text(0), s.Text(1), s.Real(2), s.Int(3)});
@@ -321,11 +333,25 @@ void WriteFindings(sql::Database& db, const std::vector<findings::FindingRecord>
 std::vector<findings::FindingRecord> EvaluateFindings(sql::Database& db, const Register& reg,
                                                       std::int64_t now,
                                                       const findings::RuleOptions& options,
-                                                      std::vector<findings::HistoryEvent>* events) {
+                                                      std::vector<findings::HistoryEvent>* events,
+                                                      FactsCache* facts_cache) {
   sql::Transaction tx(db);
-  const auto obs = LoadObservations(db, now - options.pcap_evidence_seconds);
-  const findings::RuleContext ctx(reg, obs, now, options);
-  const auto evaluated = findings::EvaluateRules(ctx);
+  const bool cached = facts_cache && facts_cache->valid;
+  auto obs = LoadObservations(db, now - options.pcap_evidence_seconds, !cached);
+  if (cached) {
+    // Invalid while the facts are out: an exception below must not leave it half empty.
+    facts_cache->valid = false;
+    obs.facts = std::move(facts_cache->facts);
+    obs.fdb = std::move(facts_cache->fdb);
+    obs.past_lldp = std::move(facts_cache->past_lldp);
+  }
+  const auto evaluated = findings::EvaluateRules(findings::RuleContext(reg, obs, now, options));
+  if (facts_cache) {
+    facts_cache->facts = std::move(obs.facts);
+    facts_cache->fdb = std::move(obs.fdb);
+    facts_cache->past_lldp = std::move(obs.past_lldp);
+    facts_cache->valid = true;
+  }
   std::vector<std::string> rules;
   for (const auto& r : findings::Rules()) rules.emplace_back(r.name);
   const auto stored = LoadFindings(db);

@@ -90,6 +90,7 @@ inline findings::Observations ObservationsFromJson(const nlohmann::json& j, std:
   };
   read_facts("facts", obs.facts);
   read_facts("past_lldp", obs.past_lldp);
+  findings::MoveFdbFacts(obs);  // as LoadObservations keeps them
   // Capture sightings: `recorded_at` defaults to now, `first_seen`/`last_seen` (times, as
   // everywhere here) to an hour before now; VLANs to untagged; counts to 1.
   auto strings = [](const nlohmann::json& o, const char* key) {

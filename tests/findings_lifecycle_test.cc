@@ -4,10 +4,12 @@
 
 #include <map>
 
+#include "core/findings_eval.h"
 #include "finding_store.h"
 #include "findings/lifecycle.h"
 #include "findings/rule_context.h"
 #include "observation_store.h"
+#include "register/register_yaml.h"
 #include "test_util.h"
 
 namespace trinet {
@@ -161,9 +163,10 @@ TEST(FindingsLifecycle, DatesMustBeDaysOfTheCalendar) {
 
 // ---- the store ----------------------------------------------------------------------------
 
-DeviceObservation Discovery(std::int64_t at, std::vector<FactRow> facts, const std::string& end) {
+DeviceObservation Discovery(std::int64_t at, std::vector<FactRow> facts, const std::string& end,
+                            const std::string& device = "sw1") {
   DeviceObservation o;
-  o.device = "sw1";
+  o.device = device;
   o.observed_at = at;
   o.up = true;
   o.discovery = true;
@@ -200,6 +203,45 @@ TEST(FindingStore, AFactIsGoneOnlyAfterACompleteWalkDidNotSeeIt) {
   EXPECT_EQ(CurrentRouteKeys(db), std::vector<std::string>{kStatic.key});
   // Still stored, with its last sighting, for the audit.
   EXPECT_EQ(LoadFacts(db, std::string("route")).size(), 2u);
+}
+
+// trinetd keeps the discovery facts between evaluations (a poll cycle writes none) and reads
+// them again after a discovery or when the register changed.
+TEST(FindingStore, TheEvaluatorRereadsFactsOnlyAfterADiscoveryOrANewRegister) {
+  testing::TempDir dir;
+  auto db = sql::Database::Open(dir.path() / "t.db");
+  auto load = LoadRegisterFile(std::string(TRINET_FIXTURES) + "/register/inventory.yaml");
+  ASSERT_TRUE(load.reg);
+  auto reg = std::make_shared<const Register>(*load.reg);
+  SnapshotHolder snapshots;
+  FindingsEvaluator evaluate(snapshots, {});
+  const std::string rogue = "rogue-exit:device:czj-int-sw1";
+  auto state = [&snapshots, &rogue]() -> std::string {
+    for (const auto& f : snapshots.GetFindings()->findings) {
+      if (f.id.rfind(rogue, 0) == 0) return f.state;
+    }
+    return "none";
+  };
+
+  WriteObservations(db, {Discovery(kT0, {kDefault}, "complete", "czj-int-sw1")});
+  evaluate(db, {true, reg, kT0});
+  EXPECT_EQ(state(), findings::kOpen);
+
+  // The facts change in the store (only a discovery does that); a poll cycle's evaluation
+  // still works from the facts it kept...
+  WriteObservations(db, {Discovery(kT0 + 60, {}, "complete", "czj-int-sw1")});
+  evaluate(db, {false, reg, kT0 + 60});
+  EXPECT_EQ(state(), findings::kOpen);
+  // ...a discovery's reads them again.
+  evaluate(db, {true, reg, kT0 + 120});
+  EXPECT_EQ(state(), findings::kResolved);
+
+  // A new register (SIGHUP, inventory apply) also reads them again.
+  WriteObservations(db, {Discovery(kT0 + 180, {kDefault}, "complete", "czj-int-sw1")});
+  evaluate(db, {false, reg, kT0 + 180});
+  EXPECT_EQ(state(), findings::kResolved);
+  evaluate(db, {false, std::make_shared<const Register>(*load.reg), kT0 + 240});
+  EXPECT_EQ(state(), findings::kOpen);
 }
 
 TEST(FindingStore, RecordsRoundTripWithHistory) {

@@ -3,7 +3,6 @@
 #include <chrono>
 
 #include "core/log.h"
-#include "finding_store.h"
 
 namespace trinet {
 
@@ -42,7 +41,9 @@ void FindingsEvaluator::operator()(sql::Database& db, const CycleEnd& end) {
   if (!end.reg) return;
   const auto started = std::chrono::steady_clock::now();
   std::vector<findings::HistoryEvent> events;
-  const auto records = EvaluateFindings(db, *end.reg, end.at, options_, &events);
+  if (end.discovery || end.reg != facts_register_) facts_.valid = false;
+  facts_register_ = end.reg;
+  const auto records = EvaluateFindings(db, *end.reg, end.at, options_, &events, &facts_);
   // The journal tells the duty desk what changed without a query; what did not change
   // (also after a restart) is not repeated.
   for (const auto& e : events) {

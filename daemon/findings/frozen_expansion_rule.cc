@@ -87,11 +87,13 @@ std::vector<Finding> FrozenExpansionRule(const RuleContext& ctx) {
     const auto freeze = FreezeOf(ctx, *room);
     if (!freeze) continue;
     std::int64_t first_discovery = std::numeric_limits<std::int64_t>::max();
-    for (const auto& kind :
-         {"lldp_local", "chassis", "address", "route", "arp", "lldp", "fdb", "tcp"}) {
+    for (const auto& kind : {"lldp_local", "chassis", "address", "route", "arp", "lldp", "tcp"}) {
       for (const Fact* f : ctx.FactsOf(device_id, kind)) {
         first_discovery = std::min(first_discovery, f->first_seen);
       }
+    }
+    for (const FdbEntry& e : ctx.FdbOf(device_id)) {
+      first_discovery = std::min(first_discovery, e.first_seen);
     }
     for (const auto& [key, n] : neighbours) {
       if (n.first_seen <= first_discovery || n.first_seen < freeze->since) continue;

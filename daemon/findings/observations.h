@@ -76,10 +76,37 @@ struct PcapSighting {
   std::int64_t recorded_at = 0;  ///< Unix seconds: when it was stored; the window counts from it
 };
 
+/// A current forwarding-table entry: a fact of kind "fdb", kept compact. A 48-port access
+/// switch learns a hundred MACs or more and a city has thousands of switches, so these are
+/// most of the facts; as Fact with a JSON value each would cost ~850 bytes, as this 48.
+struct FdbEntry {
+  static constexpr std::uint64_t kNoMac = ~std::uint64_t{0};
+  std::uint64_t mac = kNoMac;     ///< the 48 bits; kNoMac when the fact's MAC is malformed
+  std::int32_t ifindex = -1;      ///< -1: unknown
+  std::int32_t bridge_port = -1;  ///< -1: unknown
+  std::int32_t vlan = -1;         ///< -1: none (dot1dTpFdbTable)
+  bool q_bridge = true;           ///< from dot1qTpFdbTable, else dot1dTpFdbTable
+  std::int64_t first_seen = 0, last_seen = 0;
+
+  /// The fact's key as trinetd stores it: "VLAN|aa:bb:cc:dd:ee:ff", "-" for no VLAN.
+  std::string Key() const;
+  /// "aa:bb:cc:dd:ee:ff"; empty for kNoMac.
+  std::string MacText() const;
+  const char* Table() const { return q_bridge ? "dot1qTpFdbTable" : "dot1dTpFdbTable"; }
+};
+
+/// The FdbEntry of a stored "fdb" fact (key "VLAN|MAC", value as trinetd writes it:
+/// mac, ifindex, bridge_port, vlan, table). Fields that are missing or malformed stay unknown.
+FdbEntry FdbEntryOf(const std::string& key, const nlohmann::json& value, std::int64_t first_seen,
+                    std::int64_t last_seen);
+
 struct Observations {
   std::map<std::string, DeviceState> devices;  ///< by register id; absent: never polled
   std::vector<InterfaceState> interfaces;
+  /// Current facts of every kind but "fdb", which are in `fdb`.
   std::vector<Fact> facts;
+  /// Current "fdb" facts by device, compact.
+  std::map<std::string, std::vector<FdbEntry>> fdb;
   std::vector<HealthReading> health;
   /// LLDP rows that are no longer current, kept for "when was this neighbour first seen":
   /// a neighbour that moved to another port was there since its first sighting on the old.
@@ -87,5 +114,9 @@ struct Observations {
   /// What captures found, recorded within the evidence window (RuleOptions).
   std::vector<PcapSighting> pcap;
 };
+
+/// Moves every fact of kind "fdb" from obs.facts into obs.fdb (for observations built as
+/// plain facts, e.g. from fixture files).
+void MoveFdbFacts(Observations& obs);
 
 }  // namespace trinet::findings

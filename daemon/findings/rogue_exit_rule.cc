@@ -392,49 +392,45 @@ struct Group {
 /// (an access port rather than an uplink), as an fdb evidence item; nullopt when no
 /// registered switch has learnt it.
 std::optional<Item> LearntAt(const RuleContext& ctx, const std::string& mac, const Device** sw) {
-  std::map<std::pair<std::string, std::int64_t>, int> macs_per_port;
-  std::vector<const Fact*> hits;
-  for (const Fact* f : ctx.FactsOfKind("fdb")) {
-    auto port = IntField(f->value, "ifindex");
-    if (!port) port = IntField(f->value, "bridge_port");
-    ++macs_per_port[{f->device, port.value_or(-1)}];
-    std::string text = StringField(f->value, "mac");
-    if (text.empty()) text = f->key.substr(f->key.find('|') + 1);
-    if (NormaliseMac(text) == mac && ctx.FindDevice(f->device) != nullptr &&
-        !ctx.IsExitDevice(f->device)) {
-      hits.push_back(f);
+  struct Hit {
+    const std::string* device;
+    const FdbEntry* entry;
+    int macs_on_port;
+  };
+  std::vector<Hit> hits;
+  for (const auto& [device, entries] : ctx.obs().fdb) {
+    if (ctx.FindDevice(device) == nullptr || ctx.IsExitDevice(device)) continue;
+    std::map<std::int32_t, int> macs_per_port;
+    for (const FdbEntry& e : entries) ++macs_per_port[e.ifindex >= 0 ? e.ifindex : e.bridge_port];
+    for (const FdbEntry& e : entries) {
+      if (e.MacText() != mac) continue;
+      hits.push_back({&device, &e, macs_per_port[e.ifindex >= 0 ? e.ifindex : e.bridge_port]});
     }
   }
-  const Fact* best = nullptr;
-  int best_count = 0;
-  for (const Fact* f : hits) {
-    auto port = IntField(f->value, "ifindex");
-    if (!port) port = IntField(f->value, "bridge_port");
-    const int count = macs_per_port[{f->device, port.value_or(-1)}];
-    if (best == nullptr || count < best_count) {
-      best = f;
-      best_count = count;
-    }
+  const Hit* best = nullptr;
+  for (const Hit& h : hits) {
+    if (best == nullptr || h.macs_on_port < best->macs_on_port) best = &h;
   }
   if (best == nullptr) return std::nullopt;
-  *sw = ctx.FindDevice(best->device);
+  const FdbEntry& fdb = *best->entry;
+  *sw = ctx.FindDevice(*best->device);
   std::string where;
-  if (auto ifindex = IntField(best->value, "ifindex")) {
-    where = " on ifindex " + std::to_string(*ifindex);
-    for (const InterfaceState* i : ctx.InterfacesOf(best->device)) {
-      if (i->ifindex == *ifindex && !i->name.empty()) where = " on port " + i->name;
+  if (fdb.ifindex >= 0) {
+    where = " on ifindex " + std::to_string(fdb.ifindex);
+    for (const InterfaceState* i : ctx.InterfacesOf(*best->device)) {
+      if (i->ifindex == fdb.ifindex && !i->name.empty()) where = " on port " + i->name;
     }
-  } else if (auto bp = IntField(best->value, "bridge_port")) {
-    where = " on bridge port " + std::to_string(*bp);
+  } else if (fdb.bridge_port >= 0) {
+    where = " on bridge port " + std::to_string(fdb.bridge_port);
   }
-  if (auto vlan = IntField(best->value, "vlan")) where += " (VLAN " + std::to_string(*vlan) + ")";
+  if (fdb.vlan >= 0) where += " (VLAN " + std::to_string(fdb.vlan) + ")";
   Evidence e;
   e.source = "snmp";
-  e.device = best->device;
-  e.table = TableOf(*best, kFdb);
-  e.key = best->key;
+  e.device = *best->device;
+  e.table = fdb.Table();
+  e.key = fdb.Key();
   e.value = "MAC " + mac + " learnt" + where + " of " + DeviceLabel(**sw);
-  e.observed_at = best->last_seen > 0 ? best->last_seen : ctx.now();
+  e.observed_at = fdb.last_seen > 0 ? fdb.last_seen : ctx.now();
   return Item{kFdb, std::move(e)};
 }
 

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <climits>
 #include <ctime>
+#include <limits>
 #include <tuple>
 
 namespace trinet::findings {
@@ -100,6 +101,63 @@ std::string FormatUtc(std::int64_t unix_seconds) {
   return buf;
 }
 
+std::string FdbEntry::MacText() const {
+  if (mac == kNoMac) return {};
+  std::string out;
+  out.reserve(17);
+  for (int i = 5; i >= 0; --i) {
+    static const char* const kHex = "0123456789abcdef";
+    const auto byte = static_cast<unsigned>((mac >> (8 * i)) & 0xff);
+    out += kHex[byte >> 4];
+    out += kHex[byte & 0xf];
+    if (i) out += ':';
+  }
+  return out;
+}
+
+std::string FdbEntry::Key() const {
+  return (vlan >= 0 ? std::to_string(vlan) : std::string("-")) + "|" + MacText();
+}
+
+FdbEntry FdbEntryOf(const std::string& key, const nlohmann::json& value, std::int64_t first_seen,
+                    std::int64_t last_seen) {
+  FdbEntry e;
+  e.first_seen = first_seen;
+  e.last_seen = last_seen;
+  auto int32 = [&value](const char* name) -> std::int32_t {
+    auto v = IntField(value, name);
+    return v && *v >= 0 && *v <= std::numeric_limits<std::int32_t>::max()
+               ? static_cast<std::int32_t>(*v)
+               : -1;
+  };
+  e.ifindex = int32("ifindex");
+  e.bridge_port = int32("bridge_port");
+  e.vlan = int32("vlan");
+  e.q_bridge = StringField(value, "table") != "dot1dTpFdbTable";
+  std::string text = StringField(value, "mac");
+  if (text.empty()) text = key.substr(key.find('|') + 1);
+  if (auto mac = NormaliseMac(text)) {
+    e.mac = 0;
+    for (char c : *mac) {
+      if (c == ':') continue;
+      e.mac = e.mac << 4 | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+  }
+  return e;
+}
+
+void MoveFdbFacts(Observations& obs) {
+  std::vector<Fact> rest;
+  for (auto& f : obs.facts) {
+    if (f.kind == "fdb") {
+      obs.fdb[f.device].push_back(FdbEntryOf(f.key, f.value, f.first_seen, f.last_seen));
+    } else {
+      rest.push_back(std::move(f));
+    }
+  }
+  obs.facts = std::move(rest);
+}
+
 RuleContext::RuleContext(const Register& reg, const Observations& obs, std::int64_t now,
                          RuleOptions options)
     : reg_(reg), obs_(obs), now_(now), options_(std::move(options)) {
@@ -186,6 +244,12 @@ const std::vector<const Fact*>& RuleContext::FactsOfKind(const std::string& kind
   static const std::vector<const Fact*> kNone;
   auto it = facts_by_kind_.find(kind);
   return it == facts_by_kind_.end() ? kNone : it->second;
+}
+
+const std::vector<FdbEntry>& RuleContext::FdbOf(const std::string& device) const {
+  static const std::vector<FdbEntry> kNone;
+  auto it = obs_.fdb.find(device);
+  return it == obs_.fdb.end() ? kNone : it->second;
 }
 
 const std::vector<const InterfaceState*>& RuleContext::InterfacesOf(

@@ -80,6 +80,8 @@ class RuleContext {
   const std::vector<const Fact*>& FactsOf(const std::string& device, const std::string& kind) const;
   /// Every current fact of one kind, in device order.
   const std::vector<const Fact*>& FactsOfKind(const std::string& kind) const;
+  /// Current forwarding-table entries of one device (Observations::fdb; empty when none).
+  const std::vector<FdbEntry>& FdbOf(const std::string& device) const;
   const std::vector<const InterfaceState*>& InterfacesOf(const std::string& device) const;
   /// The device's health reading `key` (e.g. ups.output_load_ratio), or nullptr.
   const HealthReading* HealthOf(const std::string& device, const std::string& key) const;
