@@ -22,7 +22,9 @@ struct DaemonConfig {
   std::chrono::milliseconds timeout{2000};  ///< per SNMP request
   int retries = 1;
   int per_device_requests = 2;            ///< requests in flight per agent
-  int max_devices_in_flight = 1000;       ///< devices polled at once
+  /// Devices polled at once. Each holds its walk results until it is done (~0.3 MB for a
+  /// 48-port switch at discovery), so this bounds the poller's memory as well as its load.
+  int max_devices_in_flight = 250;
   int max_repetitions = 25;               ///< GETBULK max-repetitions to start with
   int max_table_rows = 10000;             ///< per column; routes, ARP and FDB can be huge
   std::chrono::seconds backoff_base{60};  ///< first retry delay of an unreachable device

@@ -52,6 +52,7 @@ Poller::Poller(snmp::Transport& transport, ObservationWriter& writer, SnapshotHo
   initial->self = self_;
   initial->version = version_;
   initial->networks = config_.networks;
+  published_ = initial;
   snapshots_.Publish(std::move(initial));
 }
 
@@ -80,9 +81,13 @@ CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kin
   for (const auto& d : reg->devices) {
     if (Watched(d)) order.push_back(&d);
   }
-  auto rank = [this](const Device* d) {
-    auto it = devices_.find(d->id);
-    return it == devices_.end() ? 1 : it->second.up ? 0 : 2;
+  auto previous = [this](const std::string& id) -> const DeviceSnapshot* {
+    auto it = published_->devices.find(id);
+    return it == published_->devices.end() ? nullptr : &it->second;
+  };
+  auto rank = [&previous](const Device* d) {
+    const DeviceSnapshot* p = previous(d->id);
+    return p == nullptr ? 1 : p->up ? 0 : 2;
   };
   std::stable_sort(order.begin(), order.end(),
                    [&](const Device* a, const Device* b) { return rank(a) < rank(b); });
@@ -93,13 +98,15 @@ CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kin
                    .max_repetitions = config_.max_repetitions,
                    .max_oids_per_request = 16,
                    .max_devices_in_flight = static_cast<size_t>(config_.max_devices_in_flight)});
+  std::map<std::string, DeviceSnapshot> devices;  // this cycle's, by id
   std::vector<DeviceObservation> batch;
   const auto now = snmp::UnreachableBackoff::Clock::now();
   for (const Device* d : order) {
     if (!backoff_.ShouldPoll(d->id, now)) {
       ++summary.backing_off;
       ++summary.down;
-      auto& snap = devices_[d->id];
+      const DeviceSnapshot* before = previous(d->id);
+      auto& snap = devices[d->id] = before ? *before : DeviceSnapshot{};
       snap.id = d->id;
       snap.up = false;
       if (snap.reason.empty()) snap.reason = "unreachable; tried again after a back-off";
@@ -112,23 +119,24 @@ CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kin
       return BuildJob(*d, *credential, kind, *memory, config_.timeout, config_.retries,
                       static_cast<size_t>(config_.max_table_rows));
     };
-    engine.Submit(make_job, [this, d, kind, memory, &summary, &batch](snmp::PollResult&& r) {
-      summary.stats += r.stats;
-      if (r.reachable) {
-        ++summary.up;
-        backoff_.RecordSuccess(d->id);
-      } else {
-        ++summary.down;
-        backoff_.RecordFailure(d->id, snmp::UnreachableBackoff::Clock::now());
-        summary.down_devices.emplace_back(d->id, r.error);
-        log::Debug("device " + d->id + " down: " + r.error);
-      }
-      DeviceOutput out = Observe(*d, std::move(r), kind, *memory, NowMs());
-      summary.decode_issues += out.decode_issues;
-      devices_[d->id] = std::move(out.snapshot);
-      batch.push_back(std::move(out.observation));
-      if (batch.size() >= 500) writer_.Submit(std::exchange(batch, {}));
-    });
+    engine.Submit(make_job,
+                  [this, d, kind, memory, &summary, &batch, &devices](snmp::PollResult&& r) {
+                    summary.stats += r.stats;
+                    if (r.reachable) {
+                      ++summary.up;
+                      backoff_.RecordSuccess(d->id);
+                    } else {
+                      ++summary.down;
+                      backoff_.RecordFailure(d->id, snmp::UnreachableBackoff::Clock::now());
+                      summary.down_devices.emplace_back(d->id, r.error);
+                      log::Debug("device " + d->id + " down: " + r.error);
+                    }
+                    DeviceOutput out = Observe(*d, std::move(r), kind, *memory, NowMs());
+                    summary.decode_issues += out.decode_issues;
+                    devices[d->id] = std::move(out.snapshot);
+                    batch.push_back(std::move(out.observation));
+                    if (batch.size() >= 500) writer_.Submit(std::exchange(batch, {}));
+                  });
   }
   engine.Run(keep_going);
   summary.interrupted = engine.pending() > 0;
@@ -139,10 +147,15 @@ CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kin
     writer_.EndCycle({kind == CycleKind::kDiscovery, reg, NowMs() / 1000});
   }
 
-  // Devices no longer registered (or watched) leave the snapshot, so their series vanish.
+  // Devices an interrupted cycle did not reach keep what the previous one saw; devices no
+  // longer registered (or watched) leave the snapshot, so their series vanish.
   std::set<std::string> ids;
-  for (const Device* d : order) ids.insert(d->id);
-  std::erase_if(devices_, [&](const auto& kv) { return !ids.count(kv.first); });
+  for (const Device* d : order) {
+    ids.insert(d->id);
+    if (!devices.count(d->id)) {
+      if (const DeviceSnapshot* before = previous(d->id)) devices.emplace(d->id, *before);
+    }
+  }
   std::erase_if(memory_, [&](const auto& kv) { return !ids.count(kv.first); });
 
   summary.seconds =
@@ -160,10 +173,11 @@ CycleSummary Poller::RunCycle(std::shared_ptr<const Register> reg, CycleKind kin
   }
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->reg = reg;
-  snapshot->devices = devices_;
+  snapshot->devices = std::move(devices);
   snapshot->self = self_;
   snapshot->version = version_;
   snapshot->networks = config_.networks;
+  published_ = snapshot;
   snapshots_.Publish(std::move(snapshot));
   return summary;
 }
