@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
+#include <type_traits>
 
 #include "snmp/catalogue.h"
 #include "snmp/fake_transport.h"
@@ -243,6 +245,132 @@ TEST(Observe, DownDeviceKeepsReasonAndNoInterfaces) {
   EXPECT_EQ(out.snapshot.reason, "timeout: no response from 127.0.0.1:16106");
   EXPECT_TRUE(out.snapshot.interfaces.empty());
   EXPECT_FALSE(out.observation.interfaces);
+}
+
+TEST(Observe, CountersOfInterfacesThatAreGoneAreForgotten) {
+  auto agent = Recording("edge-router.snmprec");
+  Device d = MakeDevice("rtr", "core", 16108);
+  DeviceMemory memory;
+  FakeTransport t1;
+  t1.AddAgent("127.0.0.1", 16108, agent);
+  auto first = Cycle(t1, d, CycleKind::kPoll, memory, 1'000'000);
+  ASSERT_GE(first.snapshot.interfaces.size(), 2u);
+  std::set<std::uint32_t> remembered;
+  for (const auto& e : memory.counters.entries()) remembered.insert(e.ifindex);
+  std::set<std::uint32_t> polled;
+  for (const auto& i : first.snapshot.interfaces) polled.insert(i.ifindex);
+  EXPECT_EQ(remembered, polled);
+
+  // The first interface goes away (its rows leave ifTable and ifXTable).
+  const auto gone = first.snapshot.interfaces.front().ifindex;
+  const auto kept = first.snapshot.interfaces.back();
+  const snmp::Oid kIfEntry{1, 3, 6, 1, 2, 1, 2, 2, 1};
+  const snmp::Oid kIfXEntry{1, 3, 6, 1, 2, 1, 31, 1, 1, 1};
+  std::erase_if(agent.data, [&](const auto& kv) {
+    const auto& oid = kv.first;
+    return (oid.StartsWith(kIfEntry) || oid.StartsWith(kIfXEntry)) && oid[oid.size() - 1] == gone;
+  });
+  FakeTransport t2;
+  t2.AddAgent("127.0.0.1", 16108, agent);
+  auto second = Cycle(t2, d, CycleKind::kPoll, memory, 1'060'000);
+  ASSERT_EQ(second.snapshot.interfaces.size(), first.snapshot.interfaces.size() - 1);
+  for (const auto& e : memory.counters.entries()) EXPECT_NE(e.ifindex, gone);
+  ASSERT_TRUE(memory.counters.Find(kept.ifindex, 0));
+  EXPECT_EQ(memory.counters.Find(kept.ifindex, 0)->total, kept.receive_bytes);
+  EXPECT_EQ(second.snapshot.interfaces.back().receive_bytes, kept.receive_bytes);
+}
+
+TEST(CounterMemory, KeepsEntriesSortedWhenInsertedOutOfOrder) {
+  CounterMemory m;
+  const std::vector<std::pair<std::uint32_t, std::uint8_t>> keys = {{5, 1}, {2, 0}, {5, 0}, {9, 3},
+                                                                    {2, 5}, {1, 4}, {9, 0}};
+  std::uint64_t n = 0;
+  for (const auto& [ifindex, which] : keys) {
+    auto [e, fresh] = m.FindOrInsert(ifindex, which);
+    EXPECT_TRUE(fresh);
+    EXPECT_EQ(e.ifindex, ifindex);
+    EXPECT_EQ(e.which, which);
+    EXPECT_EQ(e.total, 0u);
+    e.total = ++n * 100;
+    e.SetLast({n, 64});
+  }
+  ASSERT_EQ(m.size(), keys.size());
+  for (size_t i = 1; i < m.entries().size(); ++i) {
+    const auto& a = m.entries()[i - 1];
+    const auto& b = m.entries()[i];
+    EXPECT_TRUE(a.ifindex < b.ifindex || (a.ifindex == b.ifindex && a.which < b.which));
+  }
+  n = 0;
+  for (const auto& [ifindex, which] : keys) {
+    ++n;
+    const auto* e = m.Find(ifindex, which);
+    ASSERT_TRUE(e) << ifindex << "/" << int{which};
+    EXPECT_EQ(e->total, n * 100);
+    EXPECT_EQ(e->Last(), (snmp::CounterReading{n, 64}));
+    auto [again, fresh] = m.FindOrInsert(ifindex, which);
+    EXPECT_FALSE(fresh);
+    EXPECT_EQ(&again, e);
+  }
+  EXPECT_EQ(m.size(), keys.size());
+  EXPECT_FALSE(m.Find(5, 2));
+  EXPECT_FALSE(m.Find(3, 0));
+  EXPECT_FALSE(m.Find(0, 0));
+  EXPECT_FALSE(m.Find(10, 0));
+}
+
+TEST(CounterMemory, EraseIfNotInForgetsInterfacesThatAreGone) {
+  CounterMemory m;
+  for (std::uint32_t ifindex : {1u, 2u, 3u, 4u}) {
+    for (std::uint8_t which = 0; which < 6; ++which) {
+      m.FindOrInsert(ifindex, which).first.total = ifindex * 10 + which;
+    }
+  }
+  ASSERT_EQ(m.size(), 24u);
+  m.EraseIfNotIn({2, 4, 7});
+  EXPECT_EQ(m.size(), 12u);
+  EXPECT_FALSE(m.Find(1, 0));
+  EXPECT_FALSE(m.Find(3, 5));
+  ASSERT_TRUE(m.Find(4, 5));
+  EXPECT_EQ(m.Find(4, 5)->total, 45u);
+  ASSERT_TRUE(m.Find(2, 0));
+  EXPECT_EQ(m.Find(2, 0)->total, 20u);
+  m.EraseIfNotIn({});
+  EXPECT_EQ(m.size(), 0u);
+}
+
+TEST(CounterMemory, KeepsTheReadingItWasGiven) {
+  CounterMemory m;
+  auto& e = m.FindOrInsert(1, 0).first;
+  e.SetLast({0xffff'ffff'ffff'fffful, 64});
+  EXPECT_EQ(e.Last(), (snmp::CounterReading{0xffff'ffff'ffff'fffful, 64}));
+  e.SetLast({7, 32});
+  EXPECT_EQ(e.Last(), (snmp::CounterReading{7, 32}));
+  // A width that does not fit the entry stays a discontinuity, as it was.
+  e.SetLast({7, 32 + 256});
+  EXPECT_FALSE(snmp::CounterDelta(e.Last(), {8, 32}));
+  EXPECT_FALSE(snmp::CounterDelta(e.Last(), {8, 64}));
+}
+
+TEST(CounterMemory, ACounterCostsAboutTwentyFourBytes) {
+  // The entry is the whole cost: it holds no pointer and owns nothing on the heap.
+  static_assert(sizeof(CounterMemory::Entry) <= 24);
+  static_assert(std::is_trivially_copyable_v<CounterMemory::Entry>);
+  // A 52-port switch, inserted as Observe does (in ifindex order): the vector is the only
+  // allocation and has little room to spare.
+  CounterMemory m;
+  for (std::uint32_t ifindex = 1; ifindex <= 52; ++ifindex) {
+    for (std::uint8_t which = 0; which < 6; ++which) m.FindOrInsert(ifindex, which);
+  }
+  ASSERT_EQ(m.size(), 312u);
+  const double bytes_per_counter =
+      static_cast<double>(m.capacity() * sizeof(CounterMemory::Entry) + sizeof(m)) /
+      static_cast<double>(m.size());
+  EXPECT_LE(m.capacity(), m.size() + m.size() / 8 + 8);
+  EXPECT_LT(bytes_per_counter, 28.0);
+  // Losing most interfaces gives the room back.
+  m.EraseIfNotIn({1, 2});
+  EXPECT_EQ(m.size(), 12u);
+  EXPECT_LE(m.capacity(), 12u + 12u / 4 + 16);
 }
 
 }  // namespace

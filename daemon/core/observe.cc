@@ -1,5 +1,6 @@
 #include "core/observe.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -47,7 +48,61 @@ json Opt(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
 }
 
+// Entries ordered by (ifindex, which), as one number.
+std::uint64_t Key(std::uint32_t ifindex, std::uint8_t which) {
+  return (std::uint64_t{ifindex} << 8) | which;
+}
+
+std::uint64_t Key(const CounterMemory::Entry& e) { return Key(e.ifindex, e.which); }
+
 }  // namespace
+
+void CounterMemory::Entry::SetLast(const snmp::CounterReading& reading) {
+  last_value = reading.value;
+  // A byte holds the width. Any width but 32 or 64 is a discontinuity to CounterDelta, so one
+  // that does not fit a byte may be kept as 0 (also neither) without changing any delta.
+  last_bits =
+      reading.bits >= 0 && reading.bits <= 0xff ? static_cast<std::uint8_t>(reading.bits) : 0;
+}
+
+const CounterMemory::Entry* CounterMemory::Find(std::uint32_t ifindex, std::uint8_t which) const {
+  const auto key = Key(ifindex, which);
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), key,
+                             [](const Entry& e, std::uint64_t k) { return Key(e) < k; });
+  return it != entries_.end() && Key(*it) == key ? &*it : nullptr;
+}
+
+std::pair<CounterMemory::Entry&, bool> CounterMemory::FindOrInsert(std::uint32_t ifindex,
+                                                                   std::uint8_t which) {
+  const auto key = Key(ifindex, which);
+  // Observe goes through the interfaces in ifindex order and each one's counters in order, so
+  // a new counter usually belongs at the end: no search, no shifting.
+  auto it = entries_.end();
+  if (!entries_.empty() && Key(entries_.back()) >= key) {
+    it = std::lower_bound(entries_.begin(), entries_.end(), key,
+                          [](const Entry& e, std::uint64_t k) { return Key(e) < k; });
+    if (Key(*it) == key) return {*it, false};
+  }
+  // Grow by an eighth rather than the vector's doubling: entries are added mostly in a
+  // device's first cycle and then kept for months, and half-empty vectors over ten thousand
+  // devices would undo much of the saving.
+  if (entries_.size() == entries_.capacity()) {
+    const auto at = it - entries_.begin();
+    entries_.reserve(entries_.size() + entries_.size() / 8 + 8);
+    it = entries_.begin() + at;
+  }
+  Entry fresh;
+  fresh.ifindex = ifindex;
+  fresh.which = which;
+  return {*entries_.insert(it, fresh), true};
+}
+
+void CounterMemory::EraseIfNotIn(const std::set<std::uint32_t>& ifindexes) {
+  std::erase_if(entries_, [&](const Entry& e) { return !ifindexes.contains(e.ifindex); });
+  // A device that lost many interfaces gives the room back, but a little slack is kept so that
+  // one interface coming and going (a PPP link) does not reallocate every cycle.
+  if (entries_.capacity() > entries_.size() + entries_.size() / 4 + 16) entries_.shrink_to_fit();
+}
 
 snmp::PollJob BuildJob(const Device& device, const Credential& credential, CycleKind kind,
                        const DeviceMemory& memory, std::chrono::milliseconds timeout, int retries,
@@ -155,18 +210,16 @@ DeviceOutput Observe(const Device& device, snmp::PollResult&& result, CycleKind 
             const std::optional<snmp::CounterReading>& reading) -> std::optional<std::uint64_t> {
       if (!reading) return std::nullopt;
       if (!interfaces_complete) {
-        auto known = memory.counters.find({i.ifindex, id});
-        return known == memory.counters.end() ? std::nullopt
-                                              : std::optional<std::uint64_t>(known->second.total);
+        const auto* known = memory.counters.Find(i.ifindex, id);
+        return known ? std::optional<std::uint64_t>(known->total) : std::nullopt;
       }
-      auto [it, fresh] = memory.counters.try_emplace({i.ifindex, id});
-      DeviceMemory::Counter& c = it->second;
+      auto [c, fresh] = memory.counters.FindOrInsert(i.ifindex, id);
       if (fresh) {
         c.total = reading->value;  // start from the agent's own count
       } else if (!restarted) {
-        if (auto delta = snmp::CounterDelta(c.last, *reading)) c.total += *delta;
+        if (auto delta = snmp::CounterDelta(c.Last(), *reading)) c.total += *delta;
       }
-      c.last = *reading;
+      c.SetLast(*reading);
       return c.total;
     };
     row.rx_bytes = snap.receive_bytes = total(kRxBytes, i.in_octets);
@@ -185,7 +238,7 @@ DeviceOutput Observe(const Device& device, snmp::PollResult&& result, CycleKind 
     // counter memory too, so it does not grow for ever.
     std::set<std::uint32_t> present;
     for (const auto& i : interfaces.result) present.insert(i.ifindex);
-    std::erase_if(memory.counters, [&](const auto& kv) { return !present.count(kv.first.first); });
+    memory.counters.EraseIfNotIn(present);
   }
 
   auto ups = snmp::DecodeUps(all);
