@@ -1,5 +1,6 @@
 #include "core/writer.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/log.h"
@@ -17,7 +18,12 @@ ObservationWriter::~ObservationWriter() { Stop(); }
 void ObservationWriter::Submit(std::vector<DeviceObservation> batch) {
   if (batch.empty()) return;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    // Back-pressure: a discovery of thousands of switches reads faster than SQLite writes,
+    // and without a bound the whole cycle would wait in memory. The poller waits at most a
+    // batch's write (well under its SNMP timeouts); a stopping writer takes everything.
+    cv_.wait(lock, [this] { return queued_devices_ < kMaxQueuedDevices || stopping_; });
+    queued_devices_ += batch.size();
     queue_.push_back({std::move(batch), std::nullopt, {}, 0});
   }
   cv_.notify_all();
@@ -123,8 +129,10 @@ void ObservationWriter::Loop() {
                      std::make_move_iterator(next.end()));
         queue_.pop_front();
       }
+      queued_devices_ -= std::min(queued_devices_, batch.size());
       busy_ = true;
     }
+    cv_.notify_all();  // a Submit waiting for room
     if (!pcap_item.pcap.empty()) {
       WritePcap(pcap_item);
       {

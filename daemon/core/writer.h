@@ -40,7 +40,10 @@ class ObservationWriter {
   ObservationWriter(const ObservationWriter&) = delete;
   ObservationWriter& operator=(const ObservationWriter&) = delete;
 
+  /// Queues a batch. Blocks while observations of kMaxQueuedDevices devices or more wait to
+  /// be written: a poller faster than the disk must not pile a cycle up in memory.
   void Submit(std::vector<DeviceObservation> batch);
+  static constexpr size_t kMaxQueuedDevices = 1000;
   /// Queues what a capture source found in one window, recorded at `now` (Unix seconds)
   /// with RecordPcapObservations; a following cycle end's evaluation sees it.
   void SubmitPcap(std::vector<pcap::PcapObservation> observations, std::int64_t now);
@@ -74,6 +77,7 @@ class ObservationWriter {
   std::deque<Item> queue_;
   bool stopping_ = false;
   bool busy_ = false;
+  size_t queued_devices_ = 0;  ///< observations in queue_ (not the one being written)
   std::uint64_t written_ = 0;
   std::uint64_t failed_ = 0;
   std::uint64_t pcap_written_ = 0;
