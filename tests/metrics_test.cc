@@ -1,6 +1,8 @@
-// The metrics facade: a hand-built register and snapshot rendered through prometheus-cpp's
-// TextSerializer, checked with promtool and by parsing the text back; the HTTP endpoint on
-// a loopback port.
+// The metrics facade: a hand-built register and snapshot rendered as /metrics serves it (an
+// Exposition's text, compared at every render with prometheus-cpp's TextSerializer over the
+// metric families), checked with promtool and by parsing the text back; the HTTP endpoint on
+// a loopback port. The text format, the cache, gzip and HTTP details:
+// metrics_exposition_test.cc.
 #include "metrics/metrics.h"
 
 #include <arpa/inet.h>
@@ -242,7 +244,7 @@ struct Sample {
   double value = 0;
 };
 
-struct Exposition {
+struct Parsed {
   std::vector<Sample> samples;
   std::map<std::string, std::string> help;  // by family name
   std::map<std::string, std::string> type;
@@ -282,8 +284,8 @@ struct Exposition {
 };
 
 // name{label="value",...} value — the subset of the text format prometheus-cpp writes.
-Exposition Parse(const std::string& text) {
-  Exposition e;
+Parsed Parse(const std::string& text) {
+  Parsed e;
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
@@ -330,21 +332,31 @@ std::string Serialize(const std::vector<prometheus::MetricFamily>& families) {
   return prometheus::TextSerializer().Serialize(families);
 }
 
+// What /metrics serves for `holder` (an Exposition's text), checked byte for byte against
+// prometheus-cpp's TextSerializer over the metric families of the same snapshots: every value
+// in this file's fixtures is one both write alike, so every test pins the two paths together.
+std::string Text(const SnapshotHolder& holder, const MetricsOptions& options = {}) {
+  const Exposition exposition(holder, options);
+  std::string text = exposition.Get(false).Join();
+  EXPECT_EQ(text, Serialize(SnapshotCollectable(holder, options).Collect()));
+  return text;
+}
+
 std::string Render(const Snapshot& s, MetricsOptions options = {}) {
   SnapshotHolder holder;
   holder.Publish(std::make_shared<const Snapshot>(s));
-  return Serialize(SnapshotCollectable(holder, std::move(options)).Collect());
+  return Text(holder, options);
 }
 
 std::string Render(const Snapshot& s, const FindingsSnapshot& f) {
   SnapshotHolder holder;
   holder.Publish(std::make_shared<const Snapshot>(s));
   holder.PublishFindings(std::make_shared<const FindingsSnapshot>(f));
-  return Serialize(SnapshotCollectable(holder).Collect());
+  return Text(holder);
 }
 
 /// Every series (name and label set) that appears more than once.
-std::vector<std::string> DuplicateSeries(const Exposition& e) {
+std::vector<std::string> DuplicateSeries(const Parsed& e) {
   std::map<std::pair<std::string, LabelSet>, int> count;
   std::vector<std::string> out;
   for (const auto& s : e.samples) {
@@ -412,7 +424,7 @@ TEST(Metrics, PromtoolCheckMetricsIsCleanWithFindings) {
 
 TEST(Metrics, PromtoolIsCleanForAnEmptyHolderAndForHostileLabels) {
   SnapshotHolder empty;
-  const std::string text = Serialize(SnapshotCollectable(empty).Collect());
+  const std::string text = Text(empty);
   auto r = Promtool(text);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "");
@@ -426,7 +438,7 @@ TEST(Metrics, PromtoolIsCleanForAnEmptyHolderAndForHostileLabels) {
   r = Promtool(hostile);
   EXPECT_EQ(r.exit_code, 0) << r.output << "\n---\n" << hostile;
   EXPECT_EQ(r.output, "");
-  const Exposition e = Parse(hostile);
+  const Parsed e = Parse(hostile);
   EXPECT_TRUE(e.Has("trinet_interface_oper_up",
                     If("core-1", "bad\xEF\xBF\xBD\xEF\xBF\xBD utf8 \"quoted\" back\\slash\nnewline",
                        "internal")));
@@ -451,7 +463,7 @@ TEST(Metrics, UnitInfoNamesTheAdministratorForAlerts) {
 }
 
 TEST(Metrics, ExactlyTheContractFamiliesWithHelpAndType) {
-  const Exposition e = Parse(Render(MakeSnapshot()));
+  const Parsed e = Parse(Render(MakeSnapshot()));
   const std::map<std::string, std::string> expected = {
       {"trinet_device_up", "gauge"},
       {"trinet_device_down_info", "gauge"},
@@ -497,7 +509,7 @@ TEST(Metrics, ExactlyTheContractFamiliesWithHelpAndType) {
   EXPECT_EQ(e.Names(), names);  // every family has series, and no others exist
 
   // With findings, the findings families come on top, and only they.
-  const Exposition with = Parse(Render(MakeSnapshot(), MakeFindings()));
+  const Parsed with = Parse(Render(MakeSnapshot(), MakeFindings()));
   std::map<std::string, std::string> expected_with = expected;
   const std::map<std::string, std::string> findings = {
       {"trinet_findings", "gauge"},
@@ -523,7 +535,7 @@ TEST(Metrics, ExactlyTheContractFamiliesWithHelpAndType) {
 }
 
 TEST(Metrics, DeviceFamiliesCoverRegisteredPolledDevicesOnly) {
-  const Exposition e = Parse(Render(MakeSnapshot()));
+  const Parsed e = Parse(Render(MakeSnapshot()));
   const auto up = [](std::string device, std::string network, std::string role) {
     return LabelSet{{"device", device},
                     {"network", network},
@@ -554,12 +566,12 @@ TEST(Metrics, DeviceFamiliesCoverRegisteredPolledDevicesOnly) {
 TEST(Metrics, DownDeviceWithoutReasonSaysUnknown) {
   Snapshot s = MakeSnapshot();
   s.devices["acc-9"].reason.clear();
-  const Exposition e = Parse(Render(s));
+  const Parsed e = Parse(Render(s));
   EXPECT_TRUE(e.Has("trinet_device_down_info", {{"device", "acc-9"}, {"reason", "unknown"}}));
 }
 
 TEST(Metrics, InterfaceFamilies) {
-  const Exposition e = Parse(Render(MakeSnapshot()));
+  const Parsed e = Parse(Render(MakeSnapshot()));
   const LabelSet gi1 = If("core-1", "Gi0/1", "internal");
   const LabelSet gi1dup = If("core-1", "Gi0/1#2", "internal");
   EXPECT_EQ(e.Value("trinet_interface_oper_up", gi1), 1);
@@ -605,7 +617,7 @@ TEST(Metrics, DuplicateInterfaceNamesGetUniqueLabels) {
   ifs.push_back(Interface(8, "Gi0/1#2"));  // a real name equal to a suffixed one
   ifs.push_back(Interface(9, "Gi0/1#2"));
   ifs.push_back(Interface(2, "Gi0/1"));  // the same ifIndex and name twice (broken agent)
-  const Exposition e = Parse(Render(s));
+  const Parsed e = Parse(Render(s));
   EXPECT_THAT(DuplicateSeries(e), IsEmpty());
   std::set<std::string> core;
   for (const auto& l : e.LabelsOf("trinet_interface_oper_up")) {
@@ -624,12 +636,12 @@ TEST(Metrics, DuplicateInterfaceNamesGetUniqueLabels) {
 }
 
 TEST(Metrics, NoDuplicateSeriesAnywhere) {
-  const Exposition e = Parse(Render(MakeSnapshot()));
+  const Parsed e = Parse(Render(MakeSnapshot()));
   EXPECT_THAT(DuplicateSeries(e), IsEmpty());
 }
 
 TEST(Metrics, EgressMatchesByIfNameThenIfDescr) {
-  const Exposition e = Parse(Render(MakeSnapshot()));
+  const Parsed e = Parse(Render(MakeSnapshot()));
   EXPECT_THAT(e.LabelsOf("trinet_egress_up"),
               ElementsAre(Exit("exit-name"), Exit("exit-descr"), Exit("exit-oper-down"),
                           Exit("exit-missing"), Exit("exit-device-down")));
@@ -669,7 +681,7 @@ TEST(Metrics, EgressMatchesByIfNameThenIfDescr) {
 TEST(Metrics, EgressOfAnUnpolledDeviceIsDown) {
   Snapshot s = MakeSnapshot();
   s.devices.erase("fw-ext");
-  const Exposition e = Parse(Render(s));
+  const Parsed e = Parse(Render(s));
   EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-name")), 0);
   EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-descr")), 0);
   EXPECT_FALSE(e.Has("trinet_egress_receive_bytes_total", Exit("exit-name")));
@@ -681,14 +693,14 @@ TEST(Metrics, EgressOfAnUnpolledDeviceIsDown) {
 TEST(Metrics, OtherNetworksExitsAndDevicesAreLeftToTheirInstance) {
   Snapshot s = MakeSnapshot();
   s.networks = {"internal"};
-  const Exposition e = Parse(Render(s));
+  const Parsed e = Parse(Render(s));
   EXPECT_TRUE(e.Of("trinet_egress_up").empty());
   EXPECT_LT(e.Value("trinet_room_devices", kDc1), 5);
   EXPECT_EQ(Promtool(Render(s)).exit_code, 0);
 }
 
 TEST(Metrics, RoomCountsEveryRoomOfTheRegister) {
-  const Exposition e = Parse(Render(MakeSnapshot()));
+  const Parsed e = Parse(Render(MakeSnapshot()));
   EXPECT_THAT(e.LabelsOf("trinet_room_devices"), ElementsAre(kDc1, kTax));
   EXPECT_THAT(e.LabelsOf("trinet_room_devices_up"), ElementsAre(kDc1, kTax));
   EXPECT_EQ(e.Value("trinet_room_devices", kDc1), 5);     // cam-1 counts though never polled
@@ -698,7 +710,7 @@ TEST(Metrics, RoomCountsEveryRoomOfTheRegister) {
 }
 
 TEST(Metrics, UpsAndSensors) {
-  const Exposition e = Parse(Render(MakeSnapshot()));
+  const Parsed e = Parse(Render(MakeSnapshot()));
   EXPECT_EQ(e.Value("trinet_ups_on_battery", kUps), 1);
   EXPECT_EQ(e.Value("trinet_ups_battery_seconds_remaining", kUps), 750);  // 12.5 minutes
   EXPECT_EQ(e.Value("trinet_ups_battery_charge_ratio", kUps), 0.8);
@@ -722,7 +734,7 @@ TEST(Metrics, UpsValuesTheAgentLacksAreLeftOut) {
   Snapshot s = MakeSnapshot();
   s.devices["ups-1"].ups = UpsSnapshot{};
   s.devices["ups-1"].ups->on_battery = false;
-  const Exposition e = Parse(Render(s));
+  const Parsed e = Parse(Render(s));
   EXPECT_EQ(e.Value("trinet_ups_on_battery", kUps), 0);
   EXPECT_FALSE(e.Has("trinet_ups_battery_seconds_remaining", kUps));
   EXPECT_FALSE(e.Has("trinet_ups_input_voltage_volts", kUps));
@@ -730,7 +742,7 @@ TEST(Metrics, UpsValuesTheAgentLacksAreLeftOut) {
 }
 
 TEST(Metrics, SelfFamilies) {
-  const Exposition e = Parse(Render(MakeSnapshot()));
+  const Parsed e = Parse(Render(MakeSnapshot()));
   EXPECT_EQ(e.Value("trinet_poll_cycle_duration_seconds"), 4.5);
   EXPECT_EQ(e.Value("trinet_discovery_cycle_duration_seconds"), 30);
   EXPECT_EQ(e.Value("trinet_poll_interval_seconds"), 60);
@@ -747,7 +759,7 @@ TEST(Metrics, SelfFamilies) {
 
 TEST(Metrics, EmptyHolderGivesOnlySelfFamilies) {
   SnapshotHolder holder;
-  const Exposition e = Parse(Serialize(SnapshotCollectable(holder).Collect()));
+  const Parsed e = Parse(Text(holder));
   EXPECT_EQ(e.Names(),
             (std::set<std::string>{"trinet_poll_cycle_duration_seconds",
                                    "trinet_discovery_cycle_duration_seconds",
@@ -755,22 +767,23 @@ TEST(Metrics, EmptyHolderGivesOnlySelfFamilies) {
                                    "trinet_discovery_cycles_total", "trinet_build_info"}));
   EXPECT_EQ(e.Value("trinet_build_info", {{"version", "unknown"}}), 1);
   holder.Publish(nullptr);
-  EXPECT_EQ(Parse(Serialize(SnapshotCollectable(holder).Collect())).Names(), e.Names());
+  EXPECT_EQ(Parse(Text(holder)).Names(), e.Names());
 }
 
 TEST(Metrics, VanishedDevicesAndInterfacesVanishFromTheOutput) {
   SnapshotHolder holder;
-  const SnapshotCollectable collectable(holder);
+  const Exposition exposition(holder);  // one cache across the two scrapes
   Snapshot s = MakeSnapshot();
   holder.Publish(std::make_shared<const Snapshot>(s));
-  Exposition e = Parse(Serialize(collectable.Collect()));
+  Parsed e = Parse(exposition.Get(false).Join());
   ASSERT_TRUE(e.Has("trinet_device_poll_duration_seconds", Dev("ups-1")));
   ASSERT_TRUE(e.Has("trinet_interface_oper_up", If("core-1", "Vlan10", "internal")));
 
   s.devices.erase("ups-1");
   s.devices["core-1"].interfaces.pop_back();  // Vlan10
   holder.Publish(std::make_shared<const Snapshot>(s));
-  e = Parse(Serialize(collectable.Collect()));
+  e = Parse(exposition.Get(false).Join());
+  EXPECT_EQ(exposition.renders(), 2u);
   for (const auto& sample : e.samples) {
     EXPECT_FALSE(sample.labels.count("device") && sample.labels.at("device") == "ups-1")
         << sample.name;
@@ -784,7 +797,7 @@ TEST(Metrics, VanishedDevicesAndInterfacesVanishFromTheOutput) {
   EXPECT_TRUE(e.Has("trinet_interface_oper_up", If("core-1", "Gi0/1", "internal")));
 }
 
-std::set<std::string> InterfaceDevices(const Exposition& e) {
+std::set<std::string> InterfaceDevices(const Parsed& e) {
   std::set<std::string> out;
   for (const auto& s : e.samples) {
     if (s.name.rfind("trinet_interface_", 0) == 0) out.insert(s.labels.at("device"));
@@ -796,7 +809,7 @@ TEST(Metrics, CardinalityOptions) {
   const Snapshot s = MakeSnapshot();
   MetricsOptions roles;
   roles.interface_roles = {"egress", "access"};
-  Exposition e = Parse(Render(s, roles));
+  Parsed e = Parse(Render(s, roles));
   EXPECT_EQ(InterfaceDevices(e), (std::set<std::string>{"acc-9", "fw-ext"}));
   // Other families are not affected.
   EXPECT_EQ(e.Of("trinet_device_up").size(), 4u);
@@ -834,8 +847,51 @@ TEST(Metrics, CardinalityOptions) {
   e = Parse(Render(s, none));
   EXPECT_THAT(InterfaceDevices(e), IsEmpty());
   EXPECT_EQ(e.Value("trinet_egress_receive_bytes_total", Exit("exit-name")), 123456789);
-  EXPECT_EQ(Promtool(Serialize(SnapshotCollectable(SnapshotHolder{}, none).Collect())).exit_code,
-            0);
+  EXPECT_EQ(Promtool(Text(SnapshotHolder{}, none)).exit_code, 0);
+}
+
+TEST(Metrics, InterfaceFamiliesOption) {
+  const auto interface_families = [](const Parsed& e) {
+    std::set<std::string> out;
+    for (const auto& name : e.Names()) {
+      if (name.rfind("trinet_interface_", 0) == 0) out.insert(name);
+    }
+    return out;
+  };
+  const Parsed all = Parse(Render(MakeSnapshot()));
+  MetricsOptions traffic;
+  traffic.interface_families = {"oper_up", "receive_bytes_total", "transmit_bytes_total"};
+  const Parsed e = Parse(Render(MakeSnapshot(), traffic));
+  EXPECT_EQ(
+      interface_families(e),
+      (std::set<std::string>{"trinet_interface_oper_up", "trinet_interface_receive_bytes_total",
+                             "trinet_interface_transmit_bytes_total"}));
+  // The same interfaces as without the option; the other families are not affected.
+  EXPECT_EQ(e.LabelsOf("trinet_interface_oper_up"), all.LabelsOf("trinet_interface_oper_up"));
+  EXPECT_EQ(e.samples.size(), all.samples.size() - all.Of("trinet_interface_admin_up").size() -
+                                  all.Of("trinet_interface_speed_bytes").size() -
+                                  all.Of("trinet_interface_errors_total").size() -
+                                  all.Of("trinet_interface_discards_total").size());
+  EXPECT_EQ(e.Value("trinet_egress_speed_bytes", Exit("exit-name")), 1.25e9);
+
+  // Each name is one family.
+  for (const std::string_view name : MetricsOptions::kInterfaceFamilies) {
+    MetricsOptions one;
+    one.interface_families = {std::string(name)};
+    EXPECT_EQ(interface_families(Parse(Render(MakeSnapshot(), one))),
+              std::set<std::string>{"trinet_interface_" + std::string(name)});
+  }
+
+  // A misspelt family is refused, naming the valid ones, rather than silently exporting none.
+  EXPECT_EQ(MetricsOptions{}.Check(), std::nullopt);
+  EXPECT_EQ(traffic.Check(), std::nullopt);
+  MetricsOptions typo;
+  typo.interface_families = {"oper_up", "errors"};
+  EXPECT_THAT(typo.Check().value_or(""), HasSubstr("\"errors\""));
+  EXPECT_THAT(typo.Check().value_or(""), HasSubstr("errors_total"));
+  SnapshotHolder holder;
+  EXPECT_THROW(SnapshotCollectable(holder, typo), std::invalid_argument);
+  EXPECT_THROW(MetricsServer("127.0.0.1:0", holder, typo), std::invalid_argument);
 }
 
 // ---- findings ------------------------------------------------------------------------------
@@ -858,7 +914,7 @@ LabelSet Open(const FindingSnapshot& f) {
 }
 
 TEST(Metrics, FindingsAreCountedByRuleSeverityNetworkPlatformAndState) {
-  const Exposition e = Parse(Render(MakeSnapshot(), MakeFindings()));
+  const Parsed e = Parse(Render(MakeSnapshot(), MakeFindings()));
   // Only label sets that have findings, resolved ones included, sorted.
   EXPECT_THAT(e.LabelsOf("trinet_findings"),
               ElementsAre(Count("device-unreachable", "major", "internal", "city", "open"),
@@ -884,7 +940,7 @@ TEST(Metrics, FindingsAreCountedByRuleSeverityNetworkPlatformAndState) {
 
 TEST(Metrics, EveryOpenFindingHasItsOwnSeriesWithItsLabels) {
   const FindingsSnapshot f = MakeFindings();
-  const Exposition e = Parse(Render(MakeSnapshot(), f));
+  const Parsed e = Parse(Render(MakeSnapshot(), f));
   // In the snapshot's order; acknowledged, waived and resolved findings are not there.
   EXPECT_THAT(e.LabelsOf("trinet_finding_open"),
               ElementsAre(Open(f.findings[0]), Open(f.findings[1]), Open(f.findings[2]),
@@ -920,7 +976,7 @@ TEST(Metrics, EveryOpenFindingHasItsOwnSeriesWithItsLabels) {
 }
 
 TEST(Metrics, RoomsOverdueRoomsAndUnitsWithoutAdmin) {
-  const Exposition e = Parse(Render(MakeSnapshot(), MakeFindings()));
+  const Parsed e = Parse(Render(MakeSnapshot(), MakeFindings()));
   const auto room = [](const std::string& platform, const std::string& kind,
                        const std::string& status) {
     return LabelSet{{"platform", platform}, {"kind", kind}, {"status", status}};
@@ -952,7 +1008,7 @@ TEST(Metrics, RoomsOverdueRoomsAndUnitsWithoutAdmin) {
 }
 
 TEST(Metrics, NoFindingsFamiliesBeforeTheFirstEvaluation) {
-  const Exposition e = Parse(Render(MakeSnapshot(), FindingsSnapshot{}));
+  const Parsed e = Parse(Render(MakeSnapshot(), FindingsSnapshot{}));
   for (const char* name :
        {"trinet_findings", "trinet_finding_open", "trinet_rooms", "trinet_rooms_overdue",
         "trinet_unit_admin_missing", "trinet_findings_last_evaluation_timestamp_seconds",
@@ -963,7 +1019,7 @@ TEST(Metrics, NoFindingsFamiliesBeforeTheFirstEvaluation) {
   // An evaluation that found nothing still says when it ran, and counts rooms.
   FindingsSnapshot clean = MakeFindings();
   clean.findings.clear();
-  const Exposition c = Parse(Render(MakeSnapshot(), clean));
+  const Parsed c = Parse(Render(MakeSnapshot(), clean));
   EXPECT_FALSE(c.Names().contains("trinet_findings"));
   EXPECT_FALSE(c.Names().contains("trinet_finding_open"));
   EXPECT_EQ(c.Value("trinet_findings_last_evaluation_timestamp_seconds"), 1764417600);
@@ -971,7 +1027,7 @@ TEST(Metrics, NoFindingsFamiliesBeforeTheFirstEvaluation) {
   // Findings but no timestamp (0): the findings, without the timestamp.
   FindingsSnapshot untimed = MakeFindings();
   untimed.evaluated_at_seconds = 0;
-  const Exposition u = Parse(Render(MakeSnapshot(), untimed));
+  const Parsed u = Parse(Render(MakeSnapshot(), untimed));
   EXPECT_FALSE(u.Names().contains("trinet_findings_last_evaluation_timestamp_seconds"));
   EXPECT_EQ(u.Of("trinet_finding_open").size(), 7u);
   EXPECT_EQ(Promtool(Render(MakeSnapshot(), untimed)).output, "");
@@ -985,7 +1041,7 @@ TEST(Metrics, OnlyOpenFindingsAreOpenAndAllOthersAreCounted) {
                                  "oper-down", "critical", state, "external", "city", "dc1",
                                  "it-office", "exit-name"));
   }
-  const Exposition e = Parse(Render(MakeSnapshot(), f));
+  const Parsed e = Parse(Render(MakeSnapshot(), f));
   EXPECT_THAT(e.LabelsOf("trinet_finding_open"), ElementsAre(Open(f.findings[0])));
   std::set<std::string> states;
   for (const auto& s : e.Of("trinet_findings")) {
@@ -1000,7 +1056,7 @@ TEST(Metrics, FindingsAreNotFilteredByTheInstancesNetworks) {
   Snapshot s = MakeSnapshot();
   s.networks = {"internal"};
   const FindingsSnapshot f = MakeFindings();
-  const Exposition e = Parse(Render(s, f));
+  const Parsed e = Parse(Render(s, f));
   EXPECT_TRUE(e.Has("trinet_finding_open", Open(f.findings[1])));  // on the external network
   EXPECT_EQ(
       e.Value("trinet_findings", Count("network-bridge", "critical", "external", "city", "open")),
@@ -1011,21 +1067,20 @@ TEST(Metrics, FindingsAreNotFilteredByTheInstancesNetworks) {
 TEST(Metrics, FindingsWithoutADeviceSnapshotAreExported) {
   SnapshotHolder holder;
   holder.PublishFindings(std::make_shared<const FindingsSnapshot>(MakeFindings()));
-  const Exposition e = Parse(Serialize(SnapshotCollectable(holder).Collect()));
+  const Parsed e = Parse(Text(holder));
   EXPECT_EQ(e.Of("trinet_finding_open").size(), 7u);
   EXPECT_FALSE(e.Names().contains("trinet_device_up"));
   holder.PublishFindings(nullptr);  // treated as no evaluation yet
-  EXPECT_FALSE(
-      Parse(Serialize(SnapshotCollectable(holder).Collect())).Names().contains("trinet_findings"));
+  EXPECT_FALSE(Parse(Text(holder)).Names().contains("trinet_findings"));
 }
 
 TEST(Metrics, FindingsComeFromTheLatestPublishedEvaluation) {
   SnapshotHolder holder;
-  const SnapshotCollectable collectable(holder);
+  const Exposition exposition(holder);  // one cache across the two scrapes
   holder.Publish(std::make_shared<const Snapshot>(MakeSnapshot()));
   FindingsSnapshot f = MakeFindings();
   holder.PublishFindings(std::make_shared<const FindingsSnapshot>(f));
-  Exposition e = Parse(Serialize(collectable.Collect()));
+  Parsed e = Parse(exposition.Get(false).Join());
   ASSERT_TRUE(e.Has("trinet_finding_open", Open(f.findings[0])));
 
   // rogue-exit on acc-9 is resolved, the frozen-expansion finding gone from the store.
@@ -1034,7 +1089,8 @@ TEST(Metrics, FindingsComeFromTheLatestPublishedEvaluation) {
   f.evaluated_at_seconds += 60;
   f.rooms_overdue["city"] = 0;
   holder.PublishFindings(std::make_shared<const FindingsSnapshot>(f));
-  e = Parse(Serialize(collectable.Collect()));
+  e = Parse(exposition.Get(false).Join());
+  EXPECT_EQ(exposition.renders(), 2u);
   EXPECT_FALSE(e.Has("trinet_finding_open", Open(f.findings[0])));
   EXPECT_EQ(e.Of("trinet_finding_open").size(), 5u);
   EXPECT_EQ(e.Value("trinet_findings", Count("rogue-exit", "critical", "internal", "city", "open")),
@@ -1061,7 +1117,7 @@ TEST(Metrics, HostileFindingLabelsKeepTheScrapeValid) {
   const auto r = Promtool(text);
   EXPECT_EQ(r.exit_code, 0) << r.output << "\n---\n" << text;
   EXPECT_EQ(r.output, "") << text;
-  const Exposition e = Parse(text);
+  const Parsed e = Parse(text);
   EXPECT_THAT(DuplicateSeries(e), IsEmpty());
   const std::string fixed = "bad\xEF\xBF\xBD utf8 \"quoted\" back\\slash\nnewline {a=\"b\"}";
   LabelSet labels = Open(f.findings[f.findings.size() - 2]);
@@ -1106,7 +1162,7 @@ std::string RenderCapture(const CaptureSnapshot& c, const Snapshot& s = MakeSnap
   SnapshotHolder holder;
   holder.Publish(std::make_shared<const Snapshot>(s));
   holder.PublishCapture(std::make_shared<const CaptureSnapshot>(c));
-  return Serialize(SnapshotCollectable(holder).Collect());
+  return Text(holder);
 }
 
 TEST(Metrics, CaptureFamiliesPerSource) {
@@ -1114,7 +1170,7 @@ TEST(Metrics, CaptureFamiliesPerSource) {
   const auto r = Promtool(text);
   EXPECT_EQ(r.exit_code, 0) << r.output << "\n---\n" << text;
   EXPECT_EQ(r.output, "") << text;
-  const Exposition e = Parse(text);
+  const Parsed e = Parse(text);
   const std::map<std::string, std::string> expected = {
       {"trinet_capture_up", "gauge"},
       {"trinet_capture_packets_total", "counter"},
@@ -1146,16 +1202,16 @@ TEST(Metrics, CaptureFamiliesPerSource) {
 }
 
 TEST(Metrics, NoCaptureFamiliesWithoutCaptureSources) {
-  const Exposition without = Parse(Render(MakeSnapshot()));
+  const Parsed without = Parse(Render(MakeSnapshot()));
   for (const auto& name : without.Names())
     EXPECT_EQ(name.rfind("trinet_capture_", 0), std::string::npos) << name;
   // Published but empty (no source): still nothing, and the rest is unchanged.
-  const Exposition empty = Parse(RenderCapture(CaptureSnapshot{}));
+  const Parsed empty = Parse(RenderCapture(CaptureSnapshot{}));
   EXPECT_EQ(empty.Names(), without.Names());
   // Capture families alone, before the first poll cycle, are a valid scrape.
   SnapshotHolder holder;
   holder.PublishCapture(std::make_shared<const CaptureSnapshot>(MakeCapture()));
-  const std::string text = Serialize(SnapshotCollectable(holder).Collect());
+  const std::string text = Text(holder);
   EXPECT_EQ(Promtool(text).output, "") << text;
   EXPECT_EQ(Parse(text).Value("trinet_capture_up", {{"source", "eth1"}}), 1);
 }
@@ -1206,10 +1262,10 @@ TEST(Metrics, ServerServesTheSnapshotOnLoopback) {
   const auto body_at = response.find("\r\n\r\n");
   ASSERT_NE(body_at, std::string::npos) << response;
   const std::string body = response.substr(body_at + 4);
-  const Exposition e = Parse(body);
+  const Parsed e = Parse(body);
   EXPECT_EQ(e.Value("trinet_room_devices_up", kDc1), 3);
   EXPECT_EQ(e.Value("trinet_egress_up", Exit("exit-name")), 1);
-  const auto r = Promtool(body);  // prometheus-cpp's own exposer_* families included
+  const auto r = Promtool(body);
   EXPECT_EQ(r.exit_code, 0) << r.output;
 
   holder.PublishFindings(std::make_shared<const FindingsSnapshot>(MakeFindings()));
