@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "http_client.h"
 #include "metrics/metrics.h"
 #include "metrics/text_format.h"
 #include "test_util.h"
@@ -463,31 +464,9 @@ struct Response {
 /// One HTTP/1.1 request to 127.0.0.1:`port` (the server closes the connection after it).
 Response Http(int port, const std::string& method, const std::string& path,
               const std::string& extra_headers = "") {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  timeval timeout{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    throw std::runtime_error("connect failed");
-  }
-  const std::string request = method + " " + path +
-                              " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
-                              extra_headers + "\r\n";
-  if (send(fd, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
-    close(fd);
-    throw std::runtime_error("send failed");
-  }
-  std::string raw;
-  char buf[65536];
-  ssize_t n;
-  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) raw.append(buf, static_cast<size_t>(n));
-  close(fd);
+  const std::string raw = testing::HttpExchange(
+      port, method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+                extra_headers + "\r\n");
   Response r;
   const auto end = raw.find("\r\n\r\n");
   if (end == std::string::npos) throw std::runtime_error("no header end: " + raw);
