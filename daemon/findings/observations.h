@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace trinet::findings {
@@ -92,6 +93,8 @@ struct FdbEntry {
   std::string Key() const;
   /// "aa:bb:cc:dd:ee:ff"; empty for kNoMac.
   std::string MacText() const;
+  /// The 48 bits of a MAC in any of the usual notations; kNoMac when it is none.
+  static std::uint64_t MacBits(std::string_view text);
   const char* Table() const { return q_bridge ? "dot1qTpFdbTable" : "dot1dTpFdbTable"; }
 };
 

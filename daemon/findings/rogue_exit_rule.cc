@@ -398,12 +398,14 @@ std::optional<Item> LearntAt(const RuleContext& ctx, const std::string& mac, con
     int macs_on_port;
   };
   std::vector<Hit> hits;
+  const std::uint64_t wanted = FdbEntry::MacBits(mac);
+  if (wanted == FdbEntry::kNoMac) return std::nullopt;
   for (const auto& [device, entries] : ctx.obs().fdb) {
     if (ctx.FindDevice(device) == nullptr || ctx.IsExitDevice(device)) continue;
     std::map<std::int32_t, int> macs_per_port;
     for (const FdbEntry& e : entries) ++macs_per_port[e.ifindex >= 0 ? e.ifindex : e.bridge_port];
     for (const FdbEntry& e : entries) {
-      if (e.MacText() != mac) continue;
+      if (e.mac != wanted) continue;  // integers: this runs over every switch's table
       hits.push_back({&device, &e, macs_per_port[e.ifindex >= 0 ? e.ifindex : e.bridge_port]});
     }
   }

@@ -136,14 +136,19 @@ FdbEntry FdbEntryOf(const std::string& key, const nlohmann::json& value, std::in
   e.q_bridge = StringField(value, "table") != "dot1dTpFdbTable";
   std::string text = StringField(value, "mac");
   if (text.empty()) text = key.substr(key.find('|') + 1);
-  if (auto mac = NormaliseMac(text)) {
-    e.mac = 0;
-    for (char c : *mac) {
-      if (c == ':') continue;
-      e.mac = e.mac << 4 | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-    }
-  }
+  e.mac = FdbEntry::MacBits(text);
   return e;
+}
+
+std::uint64_t FdbEntry::MacBits(std::string_view text) {
+  const auto mac = NormaliseMac(text);
+  if (!mac) return kNoMac;
+  std::uint64_t bits = 0;
+  for (char c : *mac) {
+    if (c == ':') continue;
+    bits = bits << 4 | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+  }
+  return bits;
 }
 
 void MoveFdbFacts(Observations& obs) {
