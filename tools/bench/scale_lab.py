@@ -25,8 +25,31 @@ import os
 
 PORTS = 48
 INTERFACES = PORTS + 4  # and two uplinks, Vlan1, mgmt0
-# What trinetd's poll reads of each device: sysUpTime and 17 columns of ifTable/ifXTable.
-POLL_VARBINDS = 1 + 17 * INTERFACES
+IF = "1.3.6.1.2.1.2.2.1."
+IFX = "1.3.6.1.2.1.31.1.1.1."
+# (name, oid, snmp_exporter type): the columns of trinetd's poll (collectors/snmp/catalogue.cc,
+# PollTables) in the types snmp_exporter's generator gives them from IF-MIB.
+POLL_COLUMNS = [
+    ("ifDescr", IF + "2", "DisplayString"),
+    ("ifType", IF + "3", "gauge"),
+    ("ifSpeed", IF + "5", "gauge"),
+    ("ifPhysAddress", IF + "6", "PhysAddress48"),
+    ("ifAdminStatus", IF + "7", "gauge"),
+    ("ifOperStatus", IF + "8", "gauge"),
+    ("ifInOctets", IF + "10", "counter"),
+    ("ifInDiscards", IF + "13", "counter"),
+    ("ifInErrors", IF + "14", "counter"),
+    ("ifOutOctets", IF + "16", "counter"),
+    ("ifOutDiscards", IF + "19", "counter"),
+    ("ifOutErrors", IF + "20", "counter"),
+    ("ifName", IFX + "1", "DisplayString"),
+    ("ifHCInOctets", IFX + "6", "counter"),
+    ("ifHCOutOctets", IFX + "10", "counter"),
+    ("ifHighSpeed", IFX + "15", "gauge"),
+    ("ifAlias", IFX + "18", "DisplayString"),
+]
+# What trinetd's poll reads of each device: sysUpTime and those columns of every interface.
+POLL_VARBINDS = 1 + len(POLL_COLUMNS) * INTERFACES
 
 
 def endpoint(i, port):
